@@ -1,0 +1,1 @@
+"""The Maillage web application: SPARQL endpoint, Linked Data and pages."""

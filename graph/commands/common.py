@@ -1,0 +1,25 @@
+"""Options and helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..settings import Settings
+from ..store import MaillageStore
+
+StoreOption = typer.Option(
+    None,
+    "--store",
+    help="Store directory (default: $MAILLAGE_STORE, else ~/.local/share/maillage/store).",
+    show_default=False,
+)
+
+
+def get_settings(store: Path | str | None = None) -> Settings:
+    return Settings.from_env(store=str(store) if store is not None else None)
+
+
+def open_store(settings: Settings) -> MaillageStore:
+    return MaillageStore(settings.store_path)

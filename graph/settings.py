@@ -1,0 +1,114 @@
+"""Settings: one table (name, default, environment variable, help), read once at start-up.
+
+>>> s = Settings.from_env({"MAILLAGE_BASE_IRI": "https://example.org/m/"})
+>>> s.base_iri
+'https://example.org/m/'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _default_store() -> str:
+    root = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(root) / "maillage" / "store")
+
+
+def _meta(env: str, help: str, parse: Any = str) -> dict[str, Any]:
+    return {"env": env, "help": help, "parse": parse}
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of Maillage. Add a row here, never read ``os.environ`` elsewhere."""
+
+    store: str = field(
+        default_factory=_default_store,
+        metadata=_meta("MAILLAGE_STORE", "Store location: a directory (embedded Oxigraph)."),
+    )
+    base_iri: str = field(
+        default="https://w3id.org/maillage/",
+        metadata=_meta("MAILLAGE_BASE_IRI", "Base IRI of every minted resource (ends with /)."),
+    )
+    public_url: str = field(
+        default="",
+        metadata=_meta(
+            "MAILLAGE_PUBLIC_URL",
+            "Public URL of the web server (defaults to the base IRI when deployed behind it).",
+        ),
+    )
+    query_timeout_s: float = field(
+        default=30.0,
+        metadata=_meta("MAILLAGE_QUERY_TIMEOUT", "SPARQL query time limit, seconds.", float),
+    )
+    row_limit: int = field(
+        default=10_000,
+        metadata=_meta("MAILLAGE_ROW_LIMIT", "Maximum rows of a SELECT on the endpoint.", int),
+    )
+    workers: int = field(
+        default=2,
+        metadata=_meta("MAILLAGE_WORKERS", "Query worker processes of the web server.", int),
+    )
+    updates_enabled: bool = field(
+        default=False,
+        metadata=_meta("MAILLAGE_UPDATES", "Enable SPARQL Update / Graph Store writes.", _bool),
+    )
+    admin_token: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_ADMIN_TOKEN", "Bearer token required for writes and reload."),
+    )
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.endswith(("/", "#")):
+            raise ConfigError(
+                f"base IRI {self.base_iri!r} must end with '/'",
+                hint="set MAILLAGE_BASE_IRI to something like https://example.org/maillage/",
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from environment variables, then explicit overrides (not None)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                try:
+                    values[f.name] = f.metadata["parse"](raw)
+                except ValueError as exc:
+                    raise ConfigError(f"{f.metadata['env']}={raw!r}: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.store).expanduser()
+
+
+def settings_table() -> list[dict[str, str]]:
+    """The settings as rows (name, env, default, help): drives docs and ``maillage settings``."""
+    rows = []
+    for f in fields(Settings):
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        rows.append(
+            {"name": f.name, "env": f.metadata["env"], "default": str(default), "help": f.metadata["help"]}
+        )
+    return rows

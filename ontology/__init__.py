@@ -1,0 +1,1 @@
+"""Package data of Maillage (see DESIGN.md)."""
