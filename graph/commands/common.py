@@ -23,3 +23,17 @@ def get_settings(store: Path | str | None = None) -> Settings:
 
 def open_store(settings: Settings) -> MaillageStore:
     return MaillageStore(settings.store_path)
+
+
+_IMPORT_GROUPS: dict[int, typer.Typer] = {}
+
+
+def import_group(app: typer.Typer) -> typer.Typer:
+    """The ``maillage import …`` group (created once per app); importers add commands to it."""
+    group = _IMPORT_GROUPS.get(id(app))
+    if group is None:
+        group = typer.Typer(help="Import ESS structures (SIRENE stock files, curated CSV lists).",
+                            no_args_is_help=True)
+        app.add_typer(group, name="import")
+        _IMPORT_GROUPS[id(app)] = group
+    return group

@@ -1,0 +1,1 @@
+"""Importers: SIRENE stock files, curated CSV lists, synthetic data."""
