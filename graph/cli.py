@@ -53,7 +53,7 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     try:
-        app(args=argv, prog_name="maillage", standalone_mode=False)
+        code = app(args=argv, prog_name="maillage", standalone_mode=False)
     except MaillageError as exc:
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
         return 1
@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Exit):
             return exc.exit_code
         raise
-    return 0
+    if code == 130:  # typer turns Ctrl-C into Exit(130), returned when not standalone
+        typer.echo("Interrupted: the store is unchanged.", err=True)
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

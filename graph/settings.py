@@ -72,6 +72,14 @@ class Settings:
         default="",
         metadata=_meta("MAILLAGE_ADMIN_TOKEN", "Bearer token required for writes and reload."),
     )
+    max_body_bytes: int = field(
+        default=5_000_000,
+        metadata=_meta("MAILLAGE_MAX_BODY", "Largest request body the web server accepts.", int),
+    )
+    dump_dir: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_DUMP_DIR", "Cache directory of the dumps (default: system temp)."),
+    )
 
     def __post_init__(self) -> None:
         if not self.base_iri.endswith(("/", "#")):

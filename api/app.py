@@ -1,0 +1,137 @@
+"""The application factory: ``create_app(settings)`` builds the FastAPI app.
+
+One router per concern (SPARQL protocol, Linked Data, pages, named-query API, VoID, dumps,
+metrics); every piece of work that reads the store runs in the worker pool started by the
+lifespan. Errors all leave in the JSON error shape of :mod:`maillage.api.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from maillage.graph import __version__
+from maillage.graph.errors import ConfigError
+from maillage.graph.resources import _path
+from maillage.graph.settings import Settings
+
+from .errors import ApiError
+from .limits import LimitsMiddleware
+from .metrics import Metrics, MetricsMiddleware
+from .web import error_response
+from .workers import WorkerPool
+
+log = logging.getLogger("maillage.api")
+
+EXPOSED_HEADERS = ["Maillage-Truncated", "Maillage-Row-Limit", "Warning", "ETag",
+                   "Last-Modified", "Location", "Content-Location"]
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse settings the server cannot run with safely."""
+    if settings.updates_enabled and not settings.admin_token:
+        raise ConfigError("updates are enabled but no admin token is set",
+                          hint="set MAILLAGE_ADMIN_TOKEN (a long random string)")
+    if settings.query_timeout_s <= 0 or settings.row_limit <= 0 or settings.workers <= 0:
+        raise ConfigError("query_timeout_s, row_limit and workers must be positive")
+
+
+def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> FastAPI:
+    """The web application for ``settings`` (the worker pool starts with the app)."""
+    check_settings(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = pool or WorkerPool(settings)
+        await app.state.pool.start()
+        log.info("%d query workers ready on %s", app.state.pool.size, settings.store_path)
+        try:
+            yield
+        finally:
+            await app.state.pool.stop()
+
+    app = FastAPI(
+        title="Maillage", version=__version__, lifespan=lifespan,
+        description="Named queries of the Maillage knowledge graph (ESS and ecological "
+                    "transition in Île-de-France) as a REST API. The SPARQL endpoint is /sparql.",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    _add_error_handlers(app)
+    for router in _routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(_path("maillage.api", "static"))),
+              name="static")
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "Authorization", "If-None-Match",
+                       "If-Modified-Since"],
+        expose_headers=EXPOSED_HEADERS, max_age=86400,
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(LimitsMiddleware, settings=settings)
+    return app
+
+
+def _routers() -> list[Any]:
+    from . import dumps, linked_data, metrics, pages, queries, sparql, void
+
+    return [sparql.router, queries.router, void.router, dumps.router, metrics.router,
+            pages.router, linked_data.router]
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return await _error_page(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        headers = dict(exc.headers or {})
+        message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 404:
+            message = "nothing here: no route or resource at this address"
+        return await _error_page(request, ApiError(exc.status_code, code, message,
+                                                   headers=headers))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return error_response(ApiError(400, "bad-parameter",
+                                       f"{where}: {first.get('msg', 'invalid value')}"))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(ApiError(500, "internal", "unexpected server error (it was logged)"))
+
+
+async def _error_page(request: Request, error: ApiError) -> Response:
+    """JSON error shape; an HTML page for browsers on the human-facing routes."""
+    from .conneg import prefers_html
+
+    path = request.url.path
+    if prefers_html(request.headers.get("accept")) and not path.startswith(("/sparql", "/api")):
+        from .render import error_html
+
+        return Response(error_html(request, error), status_code=error.status,
+                        media_type="text/html; charset=utf-8", headers=error.headers)
+    return error_response(error)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory maillage.api.app:app_from_env`` (settings from env)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,95 @@
+"""Request limits and the public URL prefix, as one pure ASGI middleware.
+
+- a request target longer than :data:`MAX_TARGET` bytes is a 414;
+- a body larger than ``settings.max_body_bytes`` is a 413 (declared length or counted);
+- when the public URL has a path (``https://w3id.org/maillage/``) and a proxy forwards it,
+  that prefix is stripped so routes see ``/id/…`` either way.
+
+>>> strip_prefix("/maillage/id/x", "/maillage/")
+'/id/x'
+>>> strip_prefix("/id/x", "/maillage/")
+'/id/x'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from maillage.graph.settings import Settings
+
+from .errors import ApiError
+
+MAX_TARGET = 8192
+
+
+def strip_prefix(path: str, prefix: str) -> str:
+    """``path`` without the public URL's path prefix (if it starts with it)."""
+    if prefix != "/" and path.startswith(prefix):
+        return "/" + path[len(prefix):]
+    return path
+
+
+class LimitsMiddleware:
+    """Pure ASGI middleware: 414, 413 and the public URL prefix."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.max_body = settings.max_body_bytes
+        prefix = urlsplit(settings.public_url).path if settings.public_url else "/"
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) > MAX_TARGET:
+            await _send_error(send, ApiError(414, "uri-too-long",
+                                             f"the request target is longer than {MAX_TARGET} "
+                                             "bytes", hint="send long queries with POST"))
+            return
+        if self.prefix != "/":
+            path = strip_prefix(scope["path"], self.prefix)
+            if path != scope["path"]:
+                scope = dict(scope, path=path,
+                             raw_path=path.encode("utf-8", "surrogateescape"))
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await _send_error(send, _too_large(self.max_body))
+            return
+        received = 0
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _too_large(self.max_body)  # an ApiError: the app answers 413
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _content_length(scope: Any) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "body-too-large", f"the request body is larger than {limit} bytes",
+                    hint="send a shorter query, or raise MAILLAGE_MAX_BODY")
+
+
+async def _send_error(send: Any, error: ApiError) -> None:
+    body = error.to_bytes()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode()),
+               (b"access-control-allow-origin", b"*")]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
