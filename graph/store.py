@@ -217,19 +217,23 @@ class MaillageStore:
             old = self.current_generation()
             self._sweep({old.name} if old else set())
             new = self._next_generation()
+            writer: GraphWriter | None = None
             try:
                 if old is not None and not fresh:
                     Store.read_only(str(old)).backup(str(new))
-                    writer_store = Store(str(new))
                 else:
                     new.mkdir()
-                    writer_store = Store(str(new))
-                yield GraphWriter(writer_store)
-                writer_store.flush()
-                del writer_store
+                writer = GraphWriter(Store(str(new)))
+                yield writer
+                writer.oxigraph.flush()
             except BaseException:
+                if writer is not None:
+                    writer.oxigraph = None  # type: ignore[assignment]  # close RocksDB first
                 shutil.rmtree(new, ignore_errors=True)
                 raise
+            finally:
+                if writer is not None:
+                    writer.oxigraph = None  # type: ignore[assignment]
             self._swap(new)
             self._sweep({new.name})
         self._reader = None

@@ -13,6 +13,7 @@ from maillage.graph.ingest.csv_import import import_csv
 from maillage.graph.ingest.locate import CommuneTable, Located, Outside, Unlocated
 from maillage.graph.ingest.mapping import load_mapping, parse_mapping
 from maillage.graph.namespaces import Iris, sparql_prefixes
+from maillage.graph.resources import data_file
 from maillage.graph.settings import Settings
 from maillage.graph.store import MaillageStore
 from pyoxigraph import NamedNode, RdfFormat
@@ -76,6 +77,8 @@ def _triple(row: dict[str, str]) -> tuple[str, str, str]:
                      "organisation": "nope"}]}, "'nope' is not declared"),
         ({"read": {"header": "none"}}, "header = none needs columns"),
         ({"columns": {"name": "nom", "lat": "y"}}, "lat and lon go together"),
+        ({"resource": {"class": "mai:Site"}, "columns": {"name": "n", "siret": "s"}},
+         "siren and siret identify actors"),
     ],
 )
 def test_mapping_errors_name_the_file(change, message):
@@ -162,6 +165,15 @@ def test_shifted_header(mem_store, tmp_path):
     assert report.counts()["loaded"] == 1
     row = _rows(mem_store, "SELECT ?l ?cp WHERE { ?s a mai:Actor ; rdfs:label ?l ; schema:postalCode ?cp }")
     assert row == [{"l": "Atelier Décalé", "cp": "93100"}]
+
+
+def test_skip_rows_keep_line_numbers(mem_store, tmp_path):
+    f = tmp_path / "preamble.csv"
+    f.write_text("# export du 1er mars\n\nnom;code_postal\nA;93100\nB\n", encoding="utf-8")
+    m = parse_mapping(_minimal(read={"skip_rows": 2},
+                               columns={"name": "nom", "postcode": "code_postal"}), "p.toml")
+    with pytest.raises(InputError, match=r"preamble.csv, line 5: expected 2 ';'-separated"):
+        import_csv(mem_store, Settings(), m, f)
 
 
 # ------------------------------------------------------------------------ communes
@@ -252,9 +264,21 @@ def test_reimport_is_idempotent(ref_store, settings):
     assert IRIS.graph("territoires") in ref_store.named_graphs()
 
 
+def test_iris_follow_the_base_setting():
+    base = "https://example.org/m/"
+    store = MaillageStore(None)
+    with store.writing() as w:
+        w.load(DATA / "reference-mini.ttl", RdfFormat.TURTLE, graph=Iris(base).graph("t"),
+               base_iri=base)
+    report = import_csv(store, Settings(base_iri=base), DATA / "simple.toml", DATA / "bom.csv")
+    assert report.counts()["loaded"] == 2
+    rows = _rows(store, "SELECT ?s ?f ?c WHERE { ?s a mai:Actor ; mai:filiere ?f ; mai:locatedIn ?c }")
+    assert len(rows) == 2
+    assert all(v.startswith(base) for r in rows for v in r.values())
+
+
 def test_links_need_their_target_dataset(mem_store):
-    m = load_mapping(Path(__file__).parents[1] / "data" / "mappings"
-                     / "energie-citoyenne-communes.toml")
+    m = load_mapping(data_file("mappings", "energie-citoyenne-communes.toml"))
     with pytest.raises(StoreError, match="'energie-citoyenne-cooperatives' is not in the store"):
         import_csv(mem_store, Settings(), m)
 

@@ -18,6 +18,7 @@ from maillage.graph.reference import build_reference
 from maillage.graph.resources import data_file
 from maillage.graph.settings import Settings
 from maillage.graph.store import MaillageStore
+from maillage.graph.validate import validate_store
 from pyoxigraph import RdfFormat
 
 BASE = "https://w3id.org/maillage/"
@@ -173,6 +174,14 @@ def test_lvao_actors_are_all_outside_idf(ref_store):
                         RAW / "lvao-qfdmo-fixtures" / "acteurs.json")
     assert report.counts() == {"read": 10, "loaded": 0, "filtered": 10, "quarantined": 0}
     assert dict(report.filters) == {"outside Île-de-France": 10}
+
+
+@pytest.mark.slow
+def test_curated_graphs_conform_to_the_shapes(curated):
+    store, _ = curated
+    graphs = [IRIS.graph(f"import/{name}") for name in CURATED]
+    report = validate_store(store, Settings(base_iri=BASE), graphs=graphs)
+    assert [(r.focus, r.shape_name, r.message("en")) for r in report.results] == []
 
 
 def test_cli_import_curated(disk_store, settings, tmp_path, capsys):

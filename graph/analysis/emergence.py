@@ -154,14 +154,14 @@ def compute(ctx: AnalysisContext) -> tuple[dict, list[Result], dict, list[Note]]
     window = int(opt["window"])
     params["reference_year"] = year
     growth = growth_table(df, year, window, float(opt["alpha_smoothing"]))
-    eligible = growth[growth["recent"] >= int(opt["min_recent"])].copy()
-    pairs = neighbour_table(ctx, df, list(eligible.index), opt)
+    growth["eligible"] = growth["recent"] >= int(opt["min_recent"])
+    pairs = neighbour_table(ctx, df, list(growth.index[growth["eligible"]]), opt)
     labels = filieres(ctx).set_index("filiere")["libelle"].to_dict()
     best = pairs[pairs["neighbour"]].groupby("a")["pmi"].max() if len(pairs) else pd.Series()
-    eligible["colocation_pmi"] = best.reindex(eligible.index).fillna(0.0)
-    eligible["score"] = np.log2(eligible["growth"]) + float(opt["beta"]) * eligible["colocation_pmi"]
-    eligible["emerging"] = eligible["growth"] >= float(opt["min_growth"])
-    ranked = eligible.sort_values(["score"], ascending=False, kind="mergesort")
+    growth["colocation_pmi"] = best.reindex(growth.index).fillna(0.0)
+    growth["score"] = np.log2(growth["growth"]) + float(opt["beta"]) * growth["colocation_pmi"]
+    growth["emerging"] = growth["eligible"] & (growth["growth"] >= float(opt["min_growth"]))
+    ranked = growth.sort_values(["score"], ascending=False, kind="mergesort")
     chosen = ranked[ranked["emerging"]].head(int(opt["max_results"]))
     info = _naf_info(ctx)
     context = {"reference_year": year, "window": window, "level": ctx.level,
@@ -170,7 +170,7 @@ def compute(ctx: AnalysisContext) -> tuple[dict, list[Result], dict, list[Note]]
         _result(rank, a, row, info, _neighbours(pairs, a, labels, int(opt["neighbours"])), context)
         for rank, (a, row) in enumerate(chosen.iterrows(), start=1)
     ]
-    notes = _notes(growth, eligible, chosen, opt)
+    notes = _notes(growth, chosen, opt)
     return params, results, {"emergence_activites": _export(ranked, info)}, notes
 
 
@@ -194,9 +194,8 @@ def _not_computed(note: Note) -> Result:
                   evidence={"reason_en": note.en})
 
 
-def _notes(growth: pd.DataFrame, eligible: pd.DataFrame, chosen: pd.DataFrame,
-           opt: dict[str, Any]) -> list[Note]:
-    n_all, n_ok, n_em = len(growth), len(eligible), int(eligible["emerging"].sum())
+def _notes(growth: pd.DataFrame, chosen: pd.DataFrame, opt: dict[str, Any]) -> list[Note]:
+    n_all, n_ok, n_em = len(growth), int(growth["eligible"].sum()), int(growth["emerging"].sum())
     notes = [Note(
         f"{n_all} activités hors filières TEE, {n_ok} avec au moins {opt['min_recent']} créations "
         f"récentes, {n_em} émergentes (croissance relative ≥ {opt['min_growth']}).",

@@ -37,7 +37,7 @@ def epci_table(ctx: AnalysisContext) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.Index(index, name="epci"))
     out["code"] = names["code"].reindex(index).fillna(pd.Series(index, index=index).map(last_segment))
     out["nom"] = names["nom"].reindex(index).fillna(out["code"])
-    out["population"] = pop.reindex(index)
+    out["population"] = pd.to_numeric(pop.reindex(index), errors="coerce").astype(float)
     return out
 
 
@@ -72,7 +72,7 @@ def _fmt(x: float) -> str:
 
 def _gap_result(rank: int, row: Any, epcis: pd.DataFrame, labels: dict[str, str]) -> Result:
     name, item = epcis.at[row.epci, "nom"], labels.get(row.item, row.item)
-    if np.isnan(row.density):
+    if pd.isna(row.density):
         return Result(kind="TerritorialGap", key=f"densite-{rank:04d}",
                       label_fr=f"{item} — {name} : densité non calculée",
                       label_en=f"{item} — {name}: density not computed",
@@ -80,7 +80,7 @@ def _gap_result(rank: int, row: Any, epcis: pd.DataFrame, labels: dict[str, str]
                       values={"actorCount": int(row.actors)},
                       not_computed="Population de l'EPCI inconnue dans le graphe des territoires.",
                       evidence={"reason_en": "EPCI population unknown in the territory graph."})
-    ratio = None if np.isnan(row.ratio) else float(row.ratio)
+    ratio = None if pd.isna(row.ratio) else float(row.ratio)
     values: dict[str, Any] = {"actorCount": int(row.actors), "density": float(row.density),
                               "medianDensity": float(row.median), "population": int(row.population)}
     if ratio is not None:
@@ -111,7 +111,7 @@ def _white_zones(long: pd.DataFrame, scope: set[str], epcis: pd.DataFrame,
     out = []
     for rank, row in enumerate(zones.itertuples(), start=1):
         name, item = epcis.at[row.epci, "nom"], labels.get(row.item, row.item)
-        expected = None if np.isnan(row.expected) else round(float(row.expected), 3)
+        expected = None if pd.isna(row.expected) else round(float(row.expected), 3)
         out.append(Result(
             kind="WhiteZone", key=f"zone-blanche-{kind}-{rank:04d}",
             label_fr=f"Zone blanche : aucun acteur « {item} » — {name}",
@@ -119,7 +119,7 @@ def _white_zones(long: pd.DataFrame, scope: set[str], epcis: pd.DataFrame,
             score=expected, rank=rank, about=[row.item, row.epci],
             territory=row.epci, values={"actorCount": 0, "whiteZoneOf": kind},
             evidence={"level": kind, "expected_at_average_density": expected,
-                      "population": None if np.isnan(row.population) else int(row.population)},
+                      "population": None if pd.isna(row.population) else int(row.population)},
         ))
     for item in sorted(set(long["item"]) - set(present)):
         out.append(Result(

@@ -197,9 +197,14 @@ class RowBuilder:
         return "; ".join(list(row.values())[:4])
 
     def _resource_row(self, line: int, row: dict[str, str]) -> Candidate:
-        point = self._point(row)
+        try:
+            point, bad_point = self._point(row), None
+        except RowProblem as exc:  # reported after the IdF filter: out of scope comes first
+            point, bad_point = None, exc
         triples: list[tuple[str, NamedNode, object]] = []
         place = self._locate(row, point, triples) if self.m.locate else ""
+        if bad_point is not None:
+            raise bad_point
         name = self._get("name", row)
         if not name:
             raise _Quarantine("missing name")

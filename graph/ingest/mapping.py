@@ -63,7 +63,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import InputError
 from ..resources import data_file
@@ -300,7 +300,7 @@ class _Validator:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         raise InputError(message, path=self.path, hint="see data/mappings/README.md")
 
     def keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -410,7 +410,6 @@ def _column_spec(v: _Validator, value: Any, where: str) -> ColumnSpec:
         except re.error as exc:
             v.fail(f"{where} pattern {pattern!r} is not a valid regex: {exc}")
     v.fail(f"{where} must be a column name or {{ column = …, pattern = … }}")
-    raise AssertionError  # unreachable: fail raises
 
 
 def _columns(v: _Validator, t: dict[str, Any], allowed: tuple[str, ...],
@@ -559,6 +558,8 @@ def _check_consistency(v: _Validator, m: Mapping) -> None:
             v.fail("[columns] name is required")
         if m.subject is not None:
             v.fail("[subject] is only used with [resource] class = none")
+    if m.kind == "site" and {"siren", "siret"} & set(cols):
+        v.fail("[columns] siren and siret identify actors: not used with class = mai:Site")
     if ("lat" in cols) != ("lon" in cols):
         v.fail("[columns] lat and lon go together")
     if "wkt" in cols and "lat" in cols:

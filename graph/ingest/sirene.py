@@ -158,10 +158,11 @@ def _scratch(work_dir: Path | None) -> Iterator[Path]:
 
 @contextmanager
 def _duckdb(scratch: Path, threads: int | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    config = {"temp_directory": str(scratch / "duckdb-tmp"), "enable_progress_bar": False}
+    config: dict[str, str | int] = {"temp_directory": str(scratch / "duckdb-tmp")}
     if threads:
         config["threads"] = threads
     con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")
     try:
         yield con
     finally:

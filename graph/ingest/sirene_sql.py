@@ -64,7 +64,7 @@ ET_FIELDS = {
 
 _MACROS = r"""
 CREATE OR REPLACE MACRO luhn_ok(s) AS (
-  list_sum(list_transform(range(length(s)), i ->
+  list_sum(list_transform(range(length(s)), lambda i:
     CASE WHEN (length(s) - i) % 2 = 0
          THEN (2 * CAST(substr(s, i + 1, 1) AS INTEGER)) // 10
               + (2 * CAST(substr(s, i + 1, 1) AS INTEGER)) % 10
@@ -326,8 +326,8 @@ def _common_columns(closed_state: str) -> str:
 
 
 def _lines(t: Terms, lines: list[str]) -> str:
-    return (f"unnest(list_concat(list_filter([{', '.join(lines)}], x -> x IS NOT NULL), "
-            f"list_transform(coalesce(naf_po, []), x -> s || ' ' || x || {t.g}))) AS line")
+    return (f"unnest(list_concat(list_filter([{', '.join(lines)}], lambda x: x IS NOT NULL), "
+            f"list_transform(coalesce(naf_po, []), lambda x: s || ' ' || x || {t.g}))) AS line")
 
 
 def unit_lines_sql(t: Terms) -> str:
@@ -409,7 +409,8 @@ def write_nquads(con: duckdb.DuckDBPyConnection, t: Terms, out_dir: Path) -> lis
     target = out_dir / "nquads"
     con.execute("SET preserve_insertion_order = false")
     con.execute(f"""
-      COPY ({unit_lines_sql(t)} UNION ALL {establishment_lines_sql(t)})
+      COPY (SELECT line FROM ({unit_lines_sql(t)})
+            UNION ALL SELECT line FROM ({establishment_lines_sql(t)}))
       TO {sql_string(str(target))}
       (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', PER_THREAD_OUTPUT true,
        FILE_EXTENSION 'nq')""")
