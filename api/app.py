@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,12 +25,13 @@ from maillage.graph import __version__
 from maillage.graph.errors import ConfigError
 from maillage.graph.resources import _path
 from maillage.graph.settings import Settings
+from maillage.graph.store import MaillageStore
 
 from .errors import ApiError
 from .limits import LimitsMiddleware
 from .metrics import Metrics, MetricsMiddleware
 from .web import error_response
-from .workers import WorkerPool
+from .workers import JobRunner, retire_process
 
 log = logging.getLogger("maillage.api")
 
@@ -46,19 +48,27 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("query_timeout_s, row_limit and workers must be positive")
 
 
-def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> FastAPI:
-    """The web application for ``settings`` (the worker pool starts with the app)."""
+def create_app(settings: Settings, *, store: MaillageStore | None = None,
+               supervised: bool = False) -> FastAPI:
+    """The web application for ``settings``.
+
+    ``store`` replaces the store of the settings (tests pass an in-memory store);
+    ``supervised`` is set by ``maillage serve``: a process whose job passes the time limit
+    then retires (the supervisor replaces it), which is what stops the runaway query.
+    """
     check_settings(settings)
+    runner = JobRunner(settings, store=store, on_runaway=retire_process if supervised else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = pool or WorkerPool(settings)
-        await app.state.pool.start()
-        log.info("%d query workers ready on %s", app.state.pool.size, settings.store_path)
         try:
             yield
         finally:
-            await app.state.pool.stop()
+            runner.close()
+            if runner.runaway and supervised:
+                log.warning("process %d exits now to stop %d runaway job(s)", os.getpid(),
+                            runner.runaway)
+                os._exit(3)
 
     app = FastAPI(
         title="Maillage", version=__version__, lifespan=lifespan,
@@ -67,6 +77,7 @@ def create_app(settings: Settings, *, pool: WorkerPool | None = None) -> FastAPI
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.runner = runner
     app.state.metrics = Metrics()
     _add_error_handlers(app)
     for router in _routers():
@@ -134,4 +145,4 @@ async def _error_page(request: Request, error: ApiError) -> Response:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory maillage.api.app:app_from_env`` (settings from env)."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), supervised=True)

@@ -1,4 +1,4 @@
-"""The jobs a query worker can run, and the context they share inside the worker.
+"""The jobs of the web workers (store work run on job threads) and their shared context.
 
 A job is a plain function ``job(ctx, **kwargs) -> Reply``; :data:`JOBS` names them. Errors
 become the JSON error shape: an :class:`ApiError` as it is, a SPARQL ``SyntaxError`` as a 400
@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from maillage.graph.errors import MaillageError, StoreError
 from maillage.graph.namespaces import Iris
 from maillage.graph.settings import Settings
-from maillage.graph.store import MaillageStore
+from maillage.graph.store import CURRENT, MaillageStore
+from pyoxigraph import Store
 
 from .errors import ApiError
 from .sparqltext import error_position
@@ -26,38 +29,61 @@ log = logging.getLogger("maillage.api.jobs")
 
 
 class WorkerContext:
-    """What jobs share in one worker: settings, the store, caches per store generation."""
+    """What jobs share in one process: settings, the store, caches per store generation.
 
-    def __init__(self, settings: Settings) -> None:
+    Jobs run on several threads: the store handle and the caches are guarded by a lock.
+    """
+
+    def __init__(self, settings: Settings, store: MaillageStore | None = None) -> None:
         self.settings = settings
         self.iris = Iris(settings.base_iri)
-        self.store = MaillageStore(settings.store_path)
+        self.store = store if store is not None else MaillageStore(settings.store_path)
+        self._lock = threading.Lock()
+        self._reader: Store | None = None
+        self._reader_generation: str | None = None
         self._cache: dict[Any, Any] = {}
         self._cache_generation: str | None = None
         self._templates: Any = None
 
-    def warm_up(self) -> None:
-        """Open the store now rather than on the first request (errors surface per job)."""
-        try:
-            self.store.oxigraph  # noqa: B018 - opening is the point
-        except MaillageError as exc:
-            log.warning("store not available yet: %s", exc)
-
     @property
     def generation(self) -> str:
         """Name of the store generation being read (changes when a writer swaps it)."""
-        gen = self.store.current_generation()
-        return gen.name if gen is not None else "memory"
+        if self.store.path is None:
+            return "memory"
+        try:
+            return os.readlink(self.store.path / CURRENT)
+        except OSError:
+            raise StoreError(f"no Maillage store at {self.store.path}",
+                             hint="run `maillage init` first") from None
+
+    def oxigraph(self) -> Store:
+        """The pyoxigraph store to read, re-opened read-only after a generation swap."""
+        if self.store.path is None:
+            return self.store.oxigraph
+        generation = self.generation
+        with self._lock:
+            if self._reader is None or generation != self._reader_generation:
+                try:
+                    self._reader = Store.read_only(str(self.store.path / generation))
+                except OSError as exc:
+                    raise StoreError(f"cannot open the store generation {generation}: "
+                                     f"{exc}") from exc
+                self._reader_generation = generation
+            return self._reader
 
     def cached(self, key: Any, build: Callable[[], Any]) -> Any:
         """A value computed once per store generation (labels, ontology, VoID…)."""
         generation = self.generation
-        if generation != self._cache_generation:
-            self._cache.clear()
-            self._cache_generation = generation
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
+        with self._lock:
+            if generation != self._cache_generation:
+                self._cache.clear()
+                self._cache_generation = generation
+            if key in self._cache:
+                return self._cache[key]
+        value = build()
+        with self._lock:
+            self._cache[key] = value
+        return value
 
     @property
     def templates(self) -> Any:
@@ -121,7 +147,7 @@ def run_job(ctx: WorkerContext, job: str, kwargs: dict[str, Any]) -> Reply | tup
 
 def health(ctx: WorkerContext) -> Reply:
     """A trivial store read: the generation and whether a quad can be read."""
-    store = ctx.store.oxigraph
+    store = ctx.oxigraph()
     any_quad = next(iter(store.quads_for_pattern(None, None, None)), None) is not None
     body = f'{{"generation":"{ctx.generation}","nonEmpty":{str(any_quad).lower()}}}'
     return Reply(200, "application/json", body.encode())

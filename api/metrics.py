@@ -8,6 +8,7 @@ True
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from typing import Any
@@ -68,21 +69,24 @@ class Metrics:
         return "\n".join(out + extra) + "\n"
 
 
-def pool_lines(pool: Any) -> list[str]:
-    """Gauges and counters of the worker pool."""
-    s = pool.stats
+def runner_lines(runner: Any) -> list[str]:
+    """Gauges and counters of this process's job runner (one web worker process)."""
+    s = runner.stats
+    pid = f'{{pid="{os.getpid()}"}}'
     lines = [
-        "# TYPE maillage_workers gauge", f"maillage_workers {pool.alive}",
-        "# TYPE maillage_workers_busy gauge", f"maillage_workers_busy {pool.busy}",
-        "# TYPE maillage_query_timeouts_total counter", f"maillage_query_timeouts_total {s.timeouts}",
-        "# TYPE maillage_worker_restarts_total counter",
-        f"maillage_worker_restarts_total {s.restarts}",
-        "# TYPE maillage_worker_crashes_total counter", f"maillage_worker_crashes_total {s.crashes}",
+        "# TYPE maillage_job_threads gauge", f"maillage_job_threads{pid} {runner.threads}",
+        "# TYPE maillage_jobs_running gauge", f"maillage_jobs_running{pid} {runner.busy}",
+        "# TYPE maillage_query_timeouts_total counter",
+        f"maillage_query_timeouts_total{pid} {s.timeouts}",
+        "# TYPE maillage_runaway_jobs gauge", f"maillage_runaway_jobs{pid} {runner.runaway}",
+        "# TYPE maillage_job_seconds_total counter",
+        f"maillage_job_seconds_total{pid} {s.job_seconds:.3f}",
         "# TYPE maillage_busy_rejections_total counter",
-        f"maillage_busy_rejections_total {s.busy_rejections}",
+        f"maillage_busy_rejections_total{pid} {s.busy_rejections}",
         "# TYPE maillage_jobs_total counter",
     ]
-    lines += [f'maillage_jobs_total{{job="{job}"}} {n}' for job, n in sorted(s.jobs.items())]
+    lines += [f'maillage_jobs_total{{job="{job}",pid="{os.getpid()}"}} {n}'
+              for job, n in sorted(s.jobs.items())]
     return lines
 
 
@@ -115,8 +119,8 @@ class MetricsMiddleware:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics."""
-    text = request.app.state.metrics.render(pool_lines(request.app.state.pool))
+    """Prometheus metrics of the process that answers (each worker process counts its own)."""
+    text = request.app.state.metrics.render(runner_lines(request.app.state.runner))
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

@@ -216,7 +216,7 @@ def run_query(ctx: Any, query: str, default_graphs: list[str], named_graphs: lis
               accept: str | None, fmt: str | None, base_iri: str) -> Reply:
     """Worker side of a query: evaluate, negotiate the format, serialize within the row limit."""
     args = dataset_arguments(query, default_graphs, named_graphs)
-    result = ctx.store.oxigraph.query(query, base_iri=base_iri, **args)
+    result = ctx.oxigraph().query(query, base_iri=base_iri, **args)
     limit = ctx.settings.row_limit
     headers = {"Maillage-Row-Limit": str(limit)}
     if isinstance(result, QuerySolutions):

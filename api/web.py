@@ -20,7 +20,7 @@ from starlette.responses import Response
 from maillage.graph.settings import Settings
 
 from .errors import ApiError
-from .workers import Reply, WorkerPool
+from .workers import JobRunner, Reply
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,13 @@ def mapping(request: Request) -> BaseMapping:
     return BaseMapping(settings.base_iri, public_url(request, settings))
 
 
-def pool(request: Request) -> WorkerPool:
-    return request.app.state.pool  # type: ignore[no-any-return]
+def runner(request: Request) -> JobRunner:
+    return request.app.state.runner  # type: ignore[no-any-return]
 
 
 async def call(request: Request, job: str, timeout: float | None = None, **kwargs: Any) -> Reply:
-    """Run a job on the worker pool."""
-    return await pool(request).call(job, timeout=timeout, **kwargs)
+    """Run a store job (see :mod:`maillage.api.workers`)."""
+    return await runner(request).call(job, timeout=timeout, **kwargs)
 
 
 def to_response(reply: Reply, extra: dict[str, str] | None = None) -> Response:

@@ -64,6 +64,10 @@ class Settings:
         default=2,
         metadata=_meta("MAILLAGE_WORKERS", "Query worker processes of the web server.", int),
     )
+    worker_threads: int = field(
+        default=4,
+        metadata=_meta("MAILLAGE_WORKER_THREADS", "Query threads per web worker process.", int),
+    )
     updates_enabled: bool = field(
         default=False,
         metadata=_meta("MAILLAGE_UPDATES", "Enable SPARQL Update / Graph Store writes.", _bool),

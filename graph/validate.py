@@ -68,9 +68,16 @@ class ValidationResult:
         return self.messages.get(lang) or next(iter(self.messages.values()), self.component)
 
     def to_dict(self) -> dict[str, object]:
-        return {"severity": self.severity, "focus": self.focus, "shape": self.shape,
-                "shape_name": self.shape_name, "component": self.component, "path": self.path, "value": self.value,
-                "messages": self.messages}
+        return {
+            "severity": self.severity,
+            "focus": self.focus,
+            "shape": self.shape,
+            "shape_name": self.shape_name,
+            "component": self.component,
+            "path": self.path,
+            "value": self.value,
+            "messages": self.messages,
+        }
 
 
 @dataclass
@@ -104,10 +111,14 @@ class ValidationReport:
         return self.report_graph.serialize(format="turtle")
 
     def to_dict(self) -> dict[str, object]:
-        return {"conforms": self.conforms, "scope": self.scope, "triples": self.triples,
-                "counts_by_severity": self.counts_by_severity(),
-                "counts_by_shape": self.counts_by_shape(),
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "conforms": self.conforms,
+            "scope": self.scope,
+            "triples": self.triples,
+            "counts_by_severity": self.counts_by_severity(),
+            "counts_by_shape": self.counts_by_shape(),
+            "results": [r.to_dict() for r in self.results],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
@@ -115,15 +126,23 @@ class ValidationReport:
     def summary_text(self, lang: str = "fr", limit: int = 50) -> str:
         """A human summary: scope, counts, then the first ``limit`` results (violations first)."""
         sev = self.counts_by_severity()
-        lines = [f"scope: {self.scope}", f"triples validated: {self.triples}",
-                 "conforms: " + ("yes" if self.conforms else "no"),
-                 "results: " + ", ".join(f"{n} {s.lower()}(s)" for s, n in sev.items())]
+        lines = [
+            f"scope: {self.scope}",
+            f"triples validated: {self.triples}",
+            "conforms: " + ("yes" if self.conforms else "no"),
+            "results: " + ", ".join(f"{n} {s.lower()}(s)" for s, n in sev.items()),
+        ]
         if self.results:
             lines += ["", "by shape:"] + [f"  {k}: {n}" for k, n in self.counts_by_shape().items()]
-            ordered = sorted(self.results, key=lambda r: (SEVERITIES.index(r.severity), r.shape, r.focus))
+            ordered = sorted(
+                self.results, key=lambda r: (SEVERITIES.index(r.severity), r.shape, r.focus)
+            )
             lines += ["", f"results (first {min(limit, len(ordered))} of {len(ordered)}):"]
-            lines += [f"  [{r.severity}] {r.focus} — {r.shape_name}: {r.message(lang)}"
-                      + (f" (value: {r.value})" if r.value else "") for r in ordered[:limit]]
+            lines += [
+                f"  [{r.severity}] {r.focus} — {r.shape_name}: {r.message(lang)}"
+                + (f" (value: {r.value})" if r.value else "")
+                for r in ordered[:limit]
+            ]
         return "\n".join(lines)
 
 
@@ -139,13 +158,17 @@ def _dump_graphs(store: MaillageStore, graphs: list[NamedNode | DefaultGraph]) -
 
 def _subjects(store: MaillageStore, graphs: list[NamedNode]) -> set[str]:
     """The IRIs of the subjects of ``graphs``."""
-    return {q.subject.value for g in graphs
-            for q in store.oxigraph.quads_for_pattern(None, None, None, g)
-            if isinstance(q.subject, NamedNode)}
+    return {
+        q.subject.value
+        for g in graphs
+        for q in store.oxigraph.quads_for_pattern(None, None, None, g)
+        if isinstance(q.subject, NamedNode)
+    }
 
 
-def _data_graph(store: MaillageStore, settings: Settings, graphs: list[NamedNode] | None
-                ) -> tuple[rdflib.Graph, set[str] | None, str]:
+def _data_graph(
+    store: MaillageStore, settings: Settings, graphs: list[NamedNode] | None
+) -> tuple[rdflib.Graph, set[str] | None, str]:
     """The rdflib data graph, the focus nodes to report (None = all) and what it is."""
     present = set(store.oxigraph.named_graphs())
     if graphs is None:
@@ -153,20 +176,33 @@ def _data_graph(store: MaillageStore, settings: Settings, graphs: list[NamedNode
         return data, None, f"all {len(present)} named graphs and the default graph"
     missing = [g.value for g in graphs if g not in present]
     if missing:
-        raise StoreError(f"no such graph in the store: {', '.join(missing)}",
-                         hint="`maillage stats` lists the graphs of the store")
+        raise StoreError(
+            f"no such graph in the store: {', '.join(missing)}",
+            hint="`maillage stats` lists the graphs of the store",
+        )
     iris = Iris(settings.base_iri)
-    context = [iris.graph(n) for n in REFERENCE_GRAPHS if iris.graph(n) in present and iris.graph(n) not in graphs]
+    context = [
+        iris.graph(n)
+        for n in REFERENCE_GRAPHS
+        if iris.graph(n) in present and iris.graph(n) not in graphs
+    ]
     data = _dump_graphs(store, list(graphs) + context)
-    scope = ("restricted to the subjects of " + ", ".join(g.value for g in graphs)
-             + ("; reference graphs loaded for look-ups only: " + ", ".join(c.value for c in context)
-                if context else ""))
+    scope = (
+        "restricted to the subjects of "
+        + ", ".join(g.value for g in graphs)
+        + (
+            "; reference graphs loaded for look-ups only: " + ", ".join(c.value for c in context)
+            if context
+            else ""
+        )
+    )
     return data, _subjects(store, graphs), scope
 
 
 # ----------------------------------------------------------------------------- validation
-def _shape_name(shapes: rdflib.Graph, shape: rdflib.term.Node | None,
-                constraint: rdflib.term.Node | None) -> str:
+def _shape_name(
+    shapes: rdflib.Graph, shape: rdflib.term.Node | None, constraint: rdflib.term.Node | None
+) -> str:
     """A readable name for the shape (and SPARQL constraint) that produced a result."""
     if isinstance(constraint, rdflib.URIRef):
         parent = local_name(str(shape)).removesuffix("Shape")
@@ -190,42 +226,63 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + ".*".join(re.escape(p) for p in parts) + "$", re.DOTALL)
 
 
-def _messages(result: rdflib.term.Node, report: rdflib.Graph, shapes: rdflib.Graph,
-              constraint: rdflib.term.Node | None) -> dict[str, str]:
+def _messages(
+    result: rdflib.term.Node,
+    report: rdflib.Graph,
+    shapes: rdflib.Graph,
+    constraint: rdflib.term.Node | None,
+) -> dict[str, str]:
     """The messages of a result by language.
 
     pyshacl drops the language tag of SPARQL-constraint messages when it fills in ``{?var}``;
     the tag is found again by matching each message with the constraint's templates.
     """
-    templates = [(_template_regex(str(t)), t.language)
-                 for t in shapes.objects(constraint, SH.message)] if constraint else []
+    templates = (
+        [(_template_regex(str(t)), t.language) for t in shapes.objects(constraint, SH.message)]
+        if constraint
+        else []
+    )
     out: dict[str, str] = {}
     for m in report.objects(result, SH.resultMessage):
         lang = getattr(m, "language", None) or next(
-            (lg for rx, lg in templates if lg and rx.match(str(m))), "")
+            (lg for rx, lg in templates if lg and rx.match(str(m))), ""
+        )
         out.setdefault(lang, str(m))
     return out
 
 
 def _results(report: rdflib.Graph, shapes: rdflib.Graph) -> list[ValidationResult]:
     """The top-level results of a report (nested ``sh:detail`` results are left in the graph)."""
-    out = []
-    for node in (r for rep in report.subjects(RDF.type, SH.ValidationReport)
-                 for r in report.objects(rep, SH.result)):
-        def one(p: rdflib.URIRef) -> str | None:
-            v = report.value(node, p)
-            return None if v is None else str(v)
 
-        shape, constraint = report.value(node, SH.sourceShape), report.value(node, SH.sourceConstraint)
-        out.append(ValidationResult(
-            severity=local_name(one(SH.resultSeverity) or "Violation"),
-            focus=one(SH.focusNode) or "", shape=one(SH.sourceShape) or "",
-            component=local_name(one(SH.sourceConstraintComponent) or ""),
-            path=one(SH.resultPath), value=one(SH.value),
-            messages=_messages(node, report, shapes, constraint),
-            shape_name=_shape_name(shapes, shape, constraint)))
-    return sorted(out, key=lambda r: (SEVERITIES.index(r.severity), r.shape_name, r.focus,
-                                      r.value or ""))
+    def one(node: rdflib.term.Node, p: rdflib.URIRef) -> str | None:
+        v = report.value(node, p)
+        return None if v is None else str(v)
+
+    out = []
+    for node in (
+        r
+        for rep in report.subjects(RDF.type, SH.ValidationReport)
+        for r in report.objects(rep, SH.result)
+    ):
+        shape, constraint = (
+            report.value(node, SH.sourceShape),
+            report.value(node, SH.sourceConstraint),
+        )
+        out.append(
+            ValidationResult(
+                severity=local_name(one(node, SH.resultSeverity) or "Violation"),
+                focus=one(node, SH.focusNode) or "",
+                shape=one(node, SH.sourceShape) or "",
+                component=local_name(one(node, SH.sourceConstraintComponent) or ""),
+                path=one(node, SH.resultPath),
+                value=one(node, SH.value),
+                messages=_messages(node, report, shapes, constraint),
+                shape_name=_shape_name(shapes, shape, constraint),
+            )
+        )
+    return sorted(
+        out, key=lambda r: (SEVERITIES.index(r.severity), r.shape_name, r.focus, r.value or "")
+    )
 
 
 def load_shapes() -> rdflib.Graph:
@@ -240,8 +297,15 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph | None = None) -> rd
     shapes = load_shapes() if shapes is None else shapes
     ontology = rdflib.Graph().parse(ontology_file("maillage.ttl"), format="turtle")
     _, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True,
-        inplace=True, allow_warnings=True, allow_infos=True)
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        inplace=True,
+        allow_warnings=True,
+        allow_infos=True,
+    )
     return report
 
 
@@ -251,13 +315,16 @@ def _keep_focus(report: rdflib.Graph, focus: set[str]) -> None:
         for result in list(report.objects(rep, SH.result)):
             if str(report.value(result, SH.focusNode)) not in focus:
                 report.remove((rep, SH.result, result))
-        conforms = not any(report.value(r, SH.resultSeverity) == SH.Violation
-                           for r in report.objects(rep, SH.result))
+        conforms = not any(
+            report.value(r, SH.resultSeverity) == SH.Violation
+            for r in report.objects(rep, SH.result)
+        )
         report.set((rep, SH.conforms, rdflib.Literal(conforms)))
 
 
-def validate_store(store: MaillageStore, settings: Settings,
-                   graphs: list[NamedNode] | None = None) -> ValidationReport:
+def validate_store(
+    store: MaillageStore, settings: Settings, graphs: list[NamedNode] | None = None
+) -> ValidationReport:
     """Validate the union of the store's graphs (or the subjects of ``graphs``) with SHACL."""
     data, focus, scope = _data_graph(store, settings, graphs)
     triples = len(data)

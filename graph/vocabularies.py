@@ -32,7 +32,17 @@ from pyoxigraph import Literal, NamedNode, RdfFormat
 
 from .errors import InputError, StoreError
 from .namespaces import (
-    CC_BY_4, DCTERMS, LICENCE_OUVERTE, MAI, MIT, PREFIXES, RDF, RDFS, SKOS, XSD, Iris,
+    CC_BY_4,
+    DCTERMS,
+    LICENCE_OUVERTE,
+    MAI,
+    MIT,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SKOS,
+    XSD,
+    Iris,
 )
 from .provenance import describe_graph
 from .resources import data_file, ontology_file
@@ -46,8 +56,10 @@ Triple = tuple[NamedNode, NamedNode, Term]
 PLACEHOLDER_BASE = "http://base.invalid/"
 _IRIS = Iris(PLACEHOLDER_BASE)
 EDITORIAL = "proposition éditoriale Maillage"
-LVAO_REPO = ("https://github.com/incubateur-ademe/quefairedemesobjets/blob/"
-             "85ea72916b1187dd15756e09b0e31e34d8295cf0/webapp/qfdmo/fixtures/")
+LVAO_REPO = (
+    "https://github.com/incubateur-ademe/quefairedemesobjets/blob/"
+    "85ea72916b1187dd15756e09b0e31e34d8295cf0/webapp/qfdmo/fixtures/"
+)
 FREC_MEASURE_COUNT = 50
 
 
@@ -71,8 +83,15 @@ class Bag:
     def add(self, s: NamedNode, p: NamedNode, *objects: Term | None) -> None:
         self.triples += [(s, p, o) for o in objects if o is not None]
 
-    def scheme(self, scheme: NamedNode, title_fr: str, title_en: str, licence: NamedNode,
-               sources: Iterable[Term], extra_types: Sequence[NamedNode] = ()) -> None:
+    def scheme(
+        self,
+        scheme: NamedNode,
+        title_fr: str,
+        title_en: str,
+        licence: NamedNode,
+        sources: Iterable[Term],
+        extra_types: Sequence[NamedNode] = (),
+    ) -> None:
         """Type, titles, labels, licence and sources of a concept scheme."""
         self.add(scheme, RDF.type, SKOS.ConceptScheme, *extra_types)
         self.add(scheme, DCTERMS.title, fr(title_fr), en(title_en))
@@ -80,8 +99,16 @@ class Bag:
         self.add(scheme, DCTERMS.license, licence)
         self.add(scheme, DCTERMS.source, *_unique(sources))
 
-    def concept(self, iri: NamedNode, scheme: NamedNode, cls: NamedNode | None, notation: str,
-                label_fr: str, label_en: str | None = None, top: bool = False) -> None:
+    def concept(
+        self,
+        iri: NamedNode,
+        scheme: NamedNode,
+        cls: NamedNode | None,
+        notation: str,
+        label_fr: str,
+        label_en: str | None = None,
+        top: bool = False,
+    ) -> None:
         """The common triples of a concept (``top``: also a top concept of ``scheme``)."""
         self.add(iri, RDF.type, SKOS.Concept, cls)
         self.add(iri, SKOS.inScheme, scheme)
@@ -182,7 +209,9 @@ def _bad(name: str, row: dict[str, str], message: str) -> InputError:
 # ----------------------------------------------------------------------------- TEE
 def _domain_definitions() -> dict[str, dict[str, str]]:
     """Rows of ``domaines_tee.csv`` keyed by the label ``filieres.csv`` refers to."""
-    rows = read_table("domaines_tee.csv", ["domaine", "filiere", "definition", "remarque", "source"])
+    rows = read_table(
+        "domaines_tee.csv", ["domaine", "filiere", "definition", "remarque", "source"]
+    )
     return {(r["domaine"] if r["filiere"] == "(domaine)" else r["filiere"]): r for r in rows}
 
 
@@ -207,24 +236,39 @@ def tee_triples() -> list[Triple]:
             bag.add(_IRIS.concept("tee", parent), SKOS.narrower, iri)
             bag.add(iri, MAI.domain, _IRIS.concept("tee", parent))
         sources += _definition(bag, iri, row, defs)
-    bag.scheme(scheme, "Domaines et filières de la transition écologique et énergétique (TEE)",
-               "Domains and sectors of the ecological and energy transition (TEE)", CC_BY_4, sources)
-    bag.add(scheme, SKOS.editorialNote, fr(
-        "Liste éditoriale Maillage : les quatre domaines sont ceux du cahier des charges du projet ;"
-        " les définitions sont citées avec leur source, une filière sans définition sourcée le dit."),
-        en("Maillage editorial list: the four domains come from the project brief; definitions"
-           " are quoted with their source, and a sector without a sourced definition says so."))
+    bag.scheme(
+        scheme,
+        "Domaines et filières de la transition écologique et énergétique (TEE)",
+        "Domains and sectors of the ecological and energy transition (TEE)",
+        CC_BY_4,
+        sources,
+    )
+    bag.add(
+        scheme,
+        SKOS.editorialNote,
+        fr(
+            "Liste éditoriale Maillage : les quatre domaines sont ceux du cahier des charges du projet ;"
+            " les définitions sont citées avec leur source, une filière sans définition sourcée le dit."
+        ),
+        en(
+            "Maillage editorial list: the four domains come from the project brief; definitions"
+            " are quoted with their source, and a sector without a sourced definition says so."
+        ),
+    )
     return bag.triples
 
 
-def _definition(bag: Bag, iri: NamedNode, row: dict[str, str],
-                defs: dict[str, dict[str, str]]) -> list[Term]:
+def _definition(
+    bag: Bag, iri: NamedNode, row: dict[str, str], defs: dict[str, dict[str, str]]
+) -> list[Term]:
     """Add the sourced definition(s) of a TEE concept; return their sources."""
     names = _split_top_level(row["definition_de"]) if row["definition_de"] else []
     found, sources = False, []
     for name in names:
         if name not in defs:
-            raise _bad("filieres.csv", row, f"definition_de {name!r} is not a row of domaines_tee.csv")
+            raise _bad(
+                "filieres.csv", row, f"definition_de {name!r} is not a row of domaines_tee.csv"
+            )
         d = defs[name]
         bag.add(iri, SKOS.scopeNote, fr(d["remarque"]))
         if not d["definition"]:
@@ -235,13 +279,21 @@ def _definition(bag: Bag, iri: NamedNode, row: dict[str, str],
         bag.add(iri, DCTERMS.source, *terms)
         sources += terms
         if name != row["label_fr"]:
-            bag.add(iri, SKOS.editorialNote, fr(
-                f"Définition reprise de l'entrée « {name} » de la table des domaines TEE,"
-                " qui couvre cette filière."))
+            bag.add(
+                iri,
+                SKOS.editorialNote,
+                fr(
+                    f"Définition reprise de l'entrée « {name} » de la table des domaines TEE,"
+                    " qui couvre cette filière."
+                ),
+            )
     if not found:
-        bag.add(iri, SKOS.editorialNote,
-                fr("Aucune définition sourcée trouvée pour ce concept dans les sources consultées."),
-                en("No sourced definition was found for this concept in the sources consulted."))
+        bag.add(
+            iri,
+            SKOS.editorialNote,
+            fr("Aucune définition sourcée trouvée pour ce concept dans les sources consultées."),
+            en("No sourced definition was found for this concept in the sources consulted."),
+        )
     return sources
 
 
@@ -253,7 +305,9 @@ def naf_triples() -> list[Triple]:
     """Scheme ``naf``: the 732 NAF rév. 2 sub-classes (flat, all top concepts)."""
     bag, scheme = Bag(), _IRIS.scheme("naf")
     sources: list[Term] = []
-    for row in read_table("naf_rev2.csv", ["naf_code", "naf_code_sans_point", "naf_libelle", "source"]):
+    for row in read_table(
+        "naf_rev2.csv", ["naf_code", "naf_code_sans_point", "naf_libelle", "source"]
+    ):
         if not _NAF_CODE.match(row["naf_code"]):
             raise _bad("naf_rev2.csv", row, f"bad NAF code {row['naf_code']!r} (expected 38.32Z)")
         iri, terms = _IRIS.concept("naf", row["naf_code"]), source_terms(row["source"])
@@ -261,14 +315,25 @@ def naf_triples() -> list[Triple]:
         bag.add(iri, SKOS.hiddenLabel, Literal(row["naf_code_sans_point"]))
         bag.add(iri, DCTERMS.source, *[t for t in terms if isinstance(t, NamedNode)])
         sources += terms
-    bag.scheme(scheme, "Nomenclature d'activités française (NAF rév. 2), sous-classes",
-               "French classification of activities (NAF rev. 2), sub-classes",
-               LICENCE_OUVERTE, sources)
-    bag.add(scheme, SKOS.editorialNote, fr(
-        "Nomenclature de l'INSEE. Notation : forme pointée « 38.32Z » des fichiers SIRENE ; la"
-        " forme sans point « 3832Z » est un skos:hiddenLabel."), en(
-        "INSEE classification. Notation: the dotted form '38.32Z' used by SIRENE files; the"
-        " undotted form '3832Z' is a skos:hiddenLabel."))
+    bag.scheme(
+        scheme,
+        "Nomenclature d'activités française (NAF rév. 2), sous-classes",
+        "French classification of activities (NAF rev. 2), sub-classes",
+        LICENCE_OUVERTE,
+        sources,
+    )
+    bag.add(
+        scheme,
+        SKOS.editorialNote,
+        fr(
+            "Nomenclature de l'INSEE. Notation : forme pointée « 38.32Z » des fichiers SIRENE ; la"
+            " forme sans point « 3832Z » est un skos:hiddenLabel."
+        ),
+        en(
+            "INSEE classification. Notation: the dotted form '38.32Z' used by SIRENE files; the"
+            " undotted form '3832Z' is a skos:hiddenLabel."
+        ),
+    )
     return bag.triples
 
 
@@ -280,16 +345,21 @@ FAMILIES: dict[str, tuple[str, str, str]] = {
     "mutuelles": ("mutuelles", "Mutuelles", "Mutual societies"),
     "fondations": ("fondations", "Fondations", "Foundations"),
     "sociétés commerciales de l'ESS": (
-        "societes-commerciales-ess", "Sociétés commerciales de l'ESS",
-        "Commercial companies of the social and solidarity economy"),
+        "societes-commerciales-ess",
+        "Sociétés commerciales de l'ESS",
+        "Commercial companies of the social and solidarity economy",
+    ),
     "à vérifier": ("a-verifier", "À vérifier", "To be checked"),
 }
-_ESS_PAGE = NamedNode("https://www.sirene.fr/sirene/public/variable/economieSocialeSolidaireUniteLegale")
+_ESS_PAGE = NamedNode(
+    "https://www.sirene.fr/sirene/public/variable/economieSocialeSolidaireUniteLegale"
+)
 _FAMILY_NOTE = (
     "Selon l'INSEE (variable economieSocialeSolidaireUniteLegale), l'ESS « comprend les quatre"
     " familles traditionnelles en raison de leur régime juridique (associations, fondations,"
     " coopératives et mutuelles) et inclut une nouvelle catégorie, les entreprises de l'ESS,"
-    " adhérant aux mêmes principes » (loi n° 2014-856 du 31 juillet 2014).")
+    " adhérant aux mêmes principes » (loi n° 2014-856 du 31 juillet 2014)."
+)
 
 
 def family_triples() -> list[Triple]:
@@ -299,19 +369,33 @@ def family_triples() -> list[Triple]:
         iri = _IRIS.concept("familles-ess", slug)
         bag.concept(iri, scheme, MAI.EssFamily, slug, label_fr, label_en, top=True)
         if slug == "a-verifier":
-            bag.add(iri, SKOS.editorialNote, fr(
-                "Catégories juridiques dont l'appartenance à l'ESS n'est pas établie par la seule"
-                " forme juridique : voir la note de chaque catégorie."))
+            bag.add(
+                iri,
+                SKOS.editorialNote,
+                fr(
+                    "Catégories juridiques dont l'appartenance à l'ESS n'est pas établie par la seule"
+                    " forme juridique : voir la note de chaque catégorie."
+                ),
+            )
             continue
         bag.add(iri, SKOS.scopeNote, fr(_FAMILY_NOTE))
         bag.add(iri, DCTERMS.source, _ESS_PAGE)
-    bag.add(_IRIS.concept("familles-ess", "societes-commerciales-ess"), SKOS.editorialNote, fr(
-        "Aucune catégorie juridique n'est rattachée à cette famille : une société commerciale"
-        " relève de l'ESS selon ses statuts (indicateur SIRENE economieSocialeSolidaireUniteLegale),"
-        " pas selon sa catégorie juridique."))
-    bag.scheme(scheme, "Familles de l'économie sociale et solidaire",
-               "Families of the social and solidarity economy", CC_BY_4,
-               [_ESS_PAGE, Literal("data/reference/categories_juridiques_ess.csv", language="fr")])
+    bag.add(
+        _IRIS.concept("familles-ess", "societes-commerciales-ess"),
+        SKOS.editorialNote,
+        fr(
+            "Aucune catégorie juridique n'est rattachée à cette famille : une société commerciale"
+            " relève de l'ESS selon ses statuts (indicateur SIRENE economieSocialeSolidaireUniteLegale),"
+            " pas selon sa catégorie juridique."
+        ),
+    )
+    bag.scheme(
+        scheme,
+        "Familles de l'économie sociale et solidaire",
+        "Families of the social and solidarity economy",
+        CC_BY_4,
+        [_ESS_PAGE, Literal("data/reference/categories_juridiques_ess.csv", language="fr")],
+    )
     return bag.triples
 
 
@@ -319,32 +403,54 @@ def legal_category_triples() -> list[Triple]:
     """Schemes ``categories-juridiques`` (the 65 ESS-relevant categories) and ``familles-ess``."""
     bag, scheme = Bag(), _IRIS.scheme("categories-juridiques")
     sources: list[Term] = []
-    rows = read_table("categories_juridiques_ess.csv",
-                      ["code", "libelle", "famille_ess", "libelle_version_anterieure", "remarque",
-                       "source"])
+    rows = read_table(
+        "categories_juridiques_ess.csv",
+        ["code", "libelle", "famille_ess", "libelle_version_anterieure", "remarque", "source"],
+    )
     for row in rows:
         if row["famille_ess"] not in FAMILIES or not re.match(r"^\d{4}$", row["code"]):
-            raise _bad("categories_juridiques_ess.csv", row,
-                       f"bad code or famille_ess {row['famille_ess']!r}"
-                       f" (expected 4 digits and one of {', '.join(FAMILIES)})")
-        iri, terms = _IRIS.concept("categories-juridiques", row["code"]), source_terms(row["source"])
+            raise _bad(
+                "categories_juridiques_ess.csv",
+                row,
+                f"bad code or famille_ess {row['famille_ess']!r}"
+                f" (expected 4 digits and one of {', '.join(FAMILIES)})",
+            )
+        iri, terms = (
+            _IRIS.concept("categories-juridiques", row["code"]),
+            source_terms(row["source"]),
+        )
         bag.concept(iri, scheme, MAI.LegalCategory, row["code"], row["libelle"], top=True)
         bag.add(iri, MAI.familyOf, _IRIS.concept("familles-ess", FAMILIES[row["famille_ess"]][0]))
         bag.add(iri, SKOS.altLabel, fr(row["libelle_version_anterieure"]))
         if row["libelle_version_anterieure"]:
-            bag.add(iri, SKOS.historyNote,
-                    fr(f"Libellé antérieur : « {row['libelle_version_anterieure']} »."))
+            bag.add(
+                iri,
+                SKOS.historyNote,
+                fr(f"Libellé antérieur : « {row['libelle_version_anterieure']} »."),
+            )
         bag.add(iri, SKOS.scopeNote, fr(row["remarque"]))
         bag.add(iri, DCTERMS.source, *terms)
         sources += terms
-    bag.scheme(scheme, "Catégories juridiques (INSEE, niveau III) des familles de l'ESS",
-               "Legal categories (INSEE, level III) of the SSE families", LICENCE_OUVERTE, sources)
-    bag.add(scheme, SKOS.editorialNote, fr(
-        f"Sous-ensemble : seules les {len(rows)} catégories juridiques retenues pour les familles"
-        " de l'ESS figurent ici, pas toute la nomenclature ; le rattachement à une famille est un"
-        " choix éditorial (colonne famille_ess)."), en(
-        f"Subset: only the {len(rows)} legal categories kept for the SSE families, not the whole"
-        " classification; the family of each category is an editorial choice."))
+    bag.scheme(
+        scheme,
+        "Catégories juridiques (INSEE, niveau III) des familles de l'ESS",
+        "Legal categories (INSEE, level III) of the SSE families",
+        LICENCE_OUVERTE,
+        sources,
+    )
+    bag.add(
+        scheme,
+        SKOS.editorialNote,
+        fr(
+            f"Sous-ensemble : seules les {len(rows)} catégories juridiques retenues pour les familles"
+            " de l'ESS figurent ici, pas toute la nomenclature ; le rattachement à une famille est un"
+            " choix éditorial (colonne famille_ess)."
+        ),
+        en(
+            f"Subset: only the {len(rows)} legal categories kept for the SSE families, not the whole"
+            " classification; the family of each category is an editorial choice."
+        ),
+    )
     return bag.triples + family_triples()
 
 
@@ -353,8 +459,10 @@ def staff_band_triples() -> list[Triple]:
     """Scheme ``tranches-effectifs``: INSEE staff bands with their numeric bounds."""
     bag, scheme = Bag(), _IRIS.scheme("tranches-effectifs")
     sources: list[Term] = []
-    for row in read_table("tranches_effectifs.csv", ["code", "libelle", "definition", "label_en",
-                                                     "effectif_min", "effectif_max", "source"]):
+    for row in read_table(
+        "tranches_effectifs.csv",
+        ["code", "libelle", "definition", "label_en", "effectif_min", "effectif_max", "source"],
+    ):
         iri, terms = _IRIS.concept("tranches-effectifs", row["code"]), source_terms(row["source"])
         bag.concept(iri, scheme, MAI.StaffBand, row["code"], row["libelle"], row["label_en"], True)
         bag.add(iri, SKOS.definition, fr(row["definition"]))
@@ -364,8 +472,13 @@ def staff_band_triples() -> list[Triple]:
             bag.add(iri, prop, Literal(int(row[col])) if row[col] else None)
         bag.add(iri, DCTERMS.source, *terms)
         sources += terms
-    bag.scheme(scheme, "Tranches d'effectif salarié (INSEE, SIRENE)",
-               "Staff size bands (INSEE, SIRENE)", LICENCE_OUVERTE, sources)
+    bag.scheme(
+        scheme,
+        "Tranches d'effectif salarié (INSEE, SIRENE)",
+        "Staff size bands (INSEE, SIRENE)",
+        LICENCE_OUVERTE,
+        sources,
+    )
     return bag.triples
 
 
@@ -373,30 +486,53 @@ def status_triples() -> list[Triple]:
     """Scheme ``etats-administratifs``: A (actif/active), C (cessée), F (fermé)."""
     bag, scheme = Bag(), _IRIS.scheme("etats-administratifs")
     sources: list[Term] = []
-    for row in read_table("etats_administratifs.csv",
-                          ["code", "libelle", "label_en", "variable", "definition", "source"]):
+    for row in read_table(
+        "etats_administratifs.csv",
+        ["code", "libelle", "label_en", "variable", "definition", "source"],
+    ):
         iri, terms = _IRIS.concept("etats-administratifs", row["code"]), source_terms(row["source"])
-        bag.concept(iri, scheme, MAI.AdministrativeStatus, row["code"], row["libelle"],
-                    row["label_en"], top=True)
+        bag.concept(
+            iri,
+            scheme,
+            MAI.AdministrativeStatus,
+            row["code"],
+            row["libelle"],
+            row["label_en"],
+            top=True,
+        )
         bag.add(iri, SKOS.definition, fr(row["definition"]))
         bag.add(iri, DCTERMS.source, *terms)
         sources += terms
-    bag.scheme(scheme, "États administratifs (INSEE, SIRENE)",
-               "Administrative statuses (INSEE, SIRENE)", LICENCE_OUVERTE, sources)
+    bag.scheme(
+        scheme,
+        "États administratifs (INSEE, SIRENE)",
+        "Administrative statuses (INSEE, SIRENE)",
+        LICENCE_OUVERTE,
+        sources,
+    )
     return bag.triples
 
 
 # ----------------------------------------------------------------------------- programmes
-def _programme(bag: Bag, slug: str, title_fr: str, title_en: str, issued: Literal,
-               sources: list[Term]) -> NamedNode:
+def _programme(
+    bag: Bag, slug: str, title_fr: str, title_en: str, issued: Literal, sources: list[Term]
+) -> NamedNode:
     iri = _IRIS.programme(slug)
     bag.scheme(iri, title_fr, title_en, CC_BY_4, sources, extra_types=[MAI.PublicProgramme])
     bag.add(iri, DCTERMS.issued, issued)
     return iri
 
 
-def _measure(bag: Bag, iri: NamedNode, programme: NamedNode, notation: str, title: str,
-             exact: bool, source: str, top: bool) -> None:
+def _measure(
+    bag: Bag,
+    iri: NamedNode,
+    programme: NamedNode,
+    notation: str,
+    title: str,
+    exact: bool,
+    source: str,
+    top: bool,
+) -> None:
     bag.concept(iri, programme, MAI.Measure, notation, title, top=top)
     bag.add(iri, DCTERMS.title, fr(title))
     bag.add(iri, MAI.programme, programme)
@@ -407,33 +543,55 @@ def _measure(bag: Bag, iri: NamedNode, programme: NamedNode, notation: str, titl
 def frec_triples() -> list[Triple]:
     """Programme ``frec`` (a partial concept scheme) and its sourced measures only."""
     bag = Bag()
-    rows = read_table("frec_mesures.csv",
-                      ["numero", "axe", "titre", "titre_exact", "remarque", "source", "extrait"])
+    rows = read_table(
+        "frec_mesures.csv",
+        ["numero", "axe", "titre", "titre_exact", "remarque", "source", "extrait"],
+    )
     sources = [t for r in rows for t in source_terms(r["source"])]
-    frec = _programme(bag, "frec", "Feuille de route économie circulaire (FREC)",
-                      "Circular economy roadmap (FREC)",
-                      Literal("2018-04-23", datatype=XSD.date), sources)
+    frec = _programme(
+        bag,
+        "frec",
+        "Feuille de route économie circulaire (FREC)",
+        "Circular economy roadmap (FREC)",
+        Literal("2018-04-23", datatype=XSD.date),
+        sources,
+    )
     bag.add(frec, MAI.partial, Literal(True))
-    bag.add(frec, SKOS.editorialNote, fr(
-        f"Schéma partiel : seules {len(rows)} des {FREC_MEASURE_COUNT} mesures de la Feuille de"
-        " route économie circulaire ont pu être sourcées (intitulé ou objet cité par une source"
-        " publique) ; les autres ne sont pas listées plutôt que d'inventer leur intitulé. Pour"
-        " compléter : reprendre le document officiel (ministère de la Transition écologique et"
-        " solidaire, Feuille de route économie circulaire, avril 2018), ajouter une ligne par"
-        " mesure à data/reference/frec_mesures.csv (numéro, axe, intitulé exact, source), puis"
-        " lancer python -m maillage.graph.vocabularies."), en(
-        f"Partial scheme: only {len(rows)} of the {FREC_MEASURE_COUNT} measures of the circular"
-        " economy roadmap could be sourced (title or subject quoted by a public source); the"
-        " others are left out rather than given an invented title. To complete it, take the"
-        " official document (Ministry for the Ecological and Inclusive Transition, FREC, April"
-        " 2018), add one row per measure to data/reference/frec_mesures.csv (number, axis, exact"
-        " title, source) and run python -m maillage.graph.vocabularies."))
+    bag.add(
+        frec,
+        SKOS.editorialNote,
+        fr(
+            f"Schéma partiel : seules {len(rows)} des {FREC_MEASURE_COUNT} mesures de la Feuille de"
+            " route économie circulaire ont pu être sourcées (intitulé ou objet cité par une source"
+            " publique) ; les autres ne sont pas listées plutôt que d'inventer leur intitulé. Pour"
+            " compléter : reprendre le document officiel (ministère de la Transition écologique et"
+            " solidaire, Feuille de route économie circulaire, avril 2018), ajouter une ligne par"
+            " mesure à data/reference/frec_mesures.csv (numéro, axe, intitulé exact, source), puis"
+            " lancer python -m maillage.graph.vocabularies."
+        ),
+        en(
+            f"Partial scheme: only {len(rows)} of the {FREC_MEASURE_COUNT} measures of the circular"
+            " economy roadmap could be sourced (title or subject quoted by a public source); the"
+            " others are left out rather than given an invented title. To complete it, take the"
+            " official document (Ministry for the Ecological and Inclusive Transition, FREC, April"
+            " 2018), add one row per measure to data/reference/frec_mesures.csv (number, axis, exact"
+            " title, source) and run python -m maillage.graph.vocabularies."
+        ),
+    )
     for row in rows:
         if not row["numero"].isdigit() or row["titre_exact"] not in {"oui", "non"}:
             raise _bad("frec_mesures.csv", row, "numero must be an integer, titre_exact oui/non")
         iri = _IRIS.concept("frec", row["numero"])
-        _measure(bag, iri, frec, row["numero"], row["titre"], row["titre_exact"] == "oui",
-                 row["source"], top=True)
+        _measure(
+            bag,
+            iri,
+            frec,
+            row["numero"],
+            row["titre"],
+            row["titre_exact"] == "oui",
+            row["source"],
+            top=True,
+        )
         bag.add(iri, MAI.measureNumber, Literal(int(row["numero"])))
         bag.add(iri, MAI.axis, fr(row["axe"]))
         bag.add(iri, SKOS.scopeNote, fr(row["remarque"]))
@@ -452,31 +610,53 @@ def plan_batiment_triples() -> list[Triple]:
     if len(by_prog["PREB"]) + len(by_prog["PBD"]) != len(rows):
         bad = next(r for r in rows if not r["id"].startswith(("PREB-", "PBD-")))
         raise _bad("plan_batiment_durable.csv", bad, "id must start with PREB- or PBD-")
-    preb = _programme(bag, "preb", "Plan de rénovation énergétique des bâtiments (PREB)",
-                      "Building energy renovation plan (PREB)",
-                      Literal("2018-04", datatype=XSD.gYearMonth),
-                      [t for r in by_prog["PREB"] for t in source_terms(r["source"])])
+    preb = _programme(
+        bag,
+        "preb",
+        "Plan de rénovation énergétique des bâtiments (PREB)",
+        "Building energy renovation plan (PREB)",
+        Literal("2018-04", datatype=XSD.gYearMonth),
+        [t for r in by_prog["PREB"] for t in source_terms(r["source"])],
+    )
     bag.add(preb, MAI.partial, Literal(True))
-    bag.add(preb, SKOS.editorialNote, fr(
-        "Schéma partiel : la version finale (avril 2018) compte 4 axes et 12 actions ; l'intitulé"
-        " de l'axe 4 et ceux des actions 11 et 12 n'ont pas été trouvés, celui de l'action 10 est"
-        " tronqué dans la seule copie trouvée. Les intitulés sont reproduits tels quels."), en(
-        "Partial scheme: the final version (April 2018) has 4 axes and 12 actions; the titles of"
-        " axis 4 and of actions 11 and 12 were not found, and action 10 is truncated in the only"
-        " copy found. Titles are reproduced as they are."))
+    bag.add(
+        preb,
+        SKOS.editorialNote,
+        fr(
+            "Schéma partiel : la version finale (avril 2018) compte 4 axes et 12 actions ; l'intitulé"
+            " de l'axe 4 et ceux des actions 11 et 12 n'ont pas été trouvés, celui de l'action 10 est"
+            " tronqué dans la seule copie trouvée. Les intitulés sont reproduits tels quels."
+        ),
+        en(
+            "Partial scheme: the final version (April 2018) has 4 axes and 12 actions; the titles of"
+            " axis 4 and of actions 11 and 12 were not found, and action 10 is truncated in the only"
+            " copy found. Titles are reproduced as they are."
+        ),
+    )
     _preb_rows(bag, preb, by_prog["PREB"])
-    pbd = _programme(bag, "plan-batiment-durable", "Plan Bâtiment Durable",
-                     "Sustainable Building Plan (Plan Bâtiment Durable)",
-                     Literal("2009-01", datatype=XSD.gYearMonth),
-                     [t for r in by_prog["PBD"] for t in source_terms(r["source"])])
+    pbd = _programme(
+        bag,
+        "plan-batiment-durable",
+        "Plan Bâtiment Durable",
+        "Sustainable Building Plan (Plan Bâtiment Durable)",
+        Literal("2009-01", datatype=XSD.gYearMonth),
+        [t for r in by_prog["PBD"] for t in source_terms(r["source"])],
+    )
     bag.add(pbd, SKOS.altLabel, fr("Plan Bâtiment Grenelle"))
-    bag.add(pbd, SKOS.editorialNote, fr(
-        "Les éléments de ce schéma sont la mission du Plan Bâtiment Durable et les points de ses"
-        " lettres de mission (2017, 2020) tels que les résument les sources citées, pas des"
-        " mesures numérotées officielles."), en(
-        "The items of this scheme are the mission of the Plan Bâtiment Durable and the points of"
-        " its mission letters (2017, 2020) as summarised by the sources cited, not official"
-        " numbered measures."))
+    bag.add(
+        pbd,
+        SKOS.editorialNote,
+        fr(
+            "Les éléments de ce schéma sont la mission du Plan Bâtiment Durable et les points de ses"
+            " lettres de mission (2017, 2020) tels que les résument les sources citées, pas des"
+            " mesures numérotées officielles."
+        ),
+        en(
+            "The items of this scheme are the mission of the Plan Bâtiment Durable and the points of"
+            " its mission letters (2017, 2020) as summarised by the sources cited, not official"
+            " numbered measures."
+        ),
+    )
     for row in by_prog["PBD"]:
         iri = _IRIS.concept("plan-batiment", row["id"])
         _measure(bag, iri, pbd, row["id"], row["titre"], False, row["source"], top=True)
@@ -485,14 +665,25 @@ def plan_batiment_triples() -> list[Triple]:
 
 
 def _preb_rows(bag: Bag, preb: NamedNode, rows: list[dict[str, str]]) -> None:
-    axes = {r["axe"]: _IRIS.concept("plan-batiment", r["id"]) for r in rows
-            if r["titre"].startswith("(axe)")}
+    axes = {
+        r["axe"]: _IRIS.concept("plan-batiment", r["id"])
+        for r in rows
+        if r["titre"].startswith("(axe)")
+    }
     for row in rows:
         iri = _IRIS.concept("plan-batiment", row["id"])
         if row["titre"].startswith("(axe)"):
-            rest = row["titre"][len("(axe)"):].strip(" —-")
-            _measure(bag, iri, preb, row["id"], row["axe"], "non trouvé" not in row["axe"],
-                     row["source"], top=True)
+            rest = row["titre"][len("(axe)") :].strip(" —-")
+            _measure(
+                bag,
+                iri,
+                preb,
+                row["id"],
+                row["axe"],
+                "non trouvé" not in row["axe"],
+                row["source"],
+                top=True,
+            )
             bag.add(iri, SKOS.scopeNote, fr(rest))
             continue
         truncated = "tronqué" in row["titre"]
@@ -511,16 +702,30 @@ def _preb_rows(bag: Bag, preb: NamedNode, rows: list[dict[str, str]]) -> None:
 # ----------------------------------------------------------------------------- LVAO
 LVAO_SCHEMES: dict[str, tuple[str, str, str, str]] = {
     # scheme: (fixture file, Django model, title fr, title en)
-    "lvao-types-acteurs": ("acteur_types.json", "qfdmo.acteurtype",
-                           "Longue vie aux objets : types d'acteurs",
-                           "Longue vie aux objets: actor types"),
-    "lvao-actions": ("actions.json", "qfdmo.action", "Longue vie aux objets : actions",
-                     "Longue vie aux objets: actions"),
-    "lvao-services": ("acteur_services.json", "qfdmo.acteurservice",
-                      "Longue vie aux objets : services des acteurs",
-                      "Longue vie aux objets: actor services"),
-    "lvao-labels": ("labels.json", "qfdmo.labelqualite", "Longue vie aux objets : labels",
-                    "Longue vie aux objets: labels"),
+    "lvao-types-acteurs": (
+        "acteur_types.json",
+        "qfdmo.acteurtype",
+        "Longue vie aux objets : types d'acteurs",
+        "Longue vie aux objets: actor types",
+    ),
+    "lvao-actions": (
+        "actions.json",
+        "qfdmo.action",
+        "Longue vie aux objets : actions",
+        "Longue vie aux objets: actions",
+    ),
+    "lvao-services": (
+        "acteur_services.json",
+        "qfdmo.acteurservice",
+        "Longue vie aux objets : services des acteurs",
+        "Longue vie aux objets: actor services",
+    ),
+    "lvao-labels": (
+        "labels.json",
+        "qfdmo.labelqualite",
+        "Longue vie aux objets : labels",
+        "Longue vie aux objets: labels",
+    ),
 }
 
 
@@ -540,8 +745,11 @@ def lvao_triples() -> list[Triple]:
     for name, (file, model, title_fr, title_en) in LVAO_SCHEMES.items():
         scheme, source = _IRIS.scheme(name), NamedNode(LVAO_REPO + file)
         bag.scheme(scheme, title_fr, title_en, MIT, [source])
-        bag.add(scheme, DCTERMS.rights, fr("© 2023 ADEME, licence MIT (dépôt"
-                                           " incubateur-ademe/quefairedemesobjets)"))
+        bag.add(
+            scheme,
+            DCTERMS.rights,
+            fr("© 2023 ADEME, licence MIT (dépôt incubateur-ademe/quefairedemesobjets)"),
+        )
         for f in lvao_fixture(file, model):
             iri = _IRIS.concept(name, f["code"])
             bag.concept(iri, scheme, None, f["code"], f["libelle"], top=True)
@@ -596,26 +804,43 @@ def naf_filiere_triples(known: set[str]) -> list[Triple]:
         if scopes.setdefault(code, row["portee"]) != row["portee"]:
             raise _bad("naf_filieres.csv", row, f"conflicting portee for {code}")
         iri = _IRIS.concept("naf", code)
-        bag.add(iri, MAI.proposedFiliere, _check_filiere("naf_filieres.csv", row, row["filiere"], known))
+        bag.add(
+            iri, MAI.proposedFiliere, _check_filiere("naf_filieres.csv", row, row["filiere"], known)
+        )
         bag.add(iri, MAI.teeScope, Literal(row["portee"]))
-        bag.add(iri, SKOS.editorialNote, fr(f"Rattachement TEE proposé (éditorial) : {row['ligne_naf_tee']}."))
-    bag.add(_IRIS.scheme("naf"), SKOS.editorialNote, fr(
-        "Les liens mai:proposedFiliere sont une proposition éditoriale de Maillage : aucune table"
-        " officielle de correspondance NAF → filières TEE n'a été trouvée (voir la colonne source"
-        " de data/reference/naf_tee.csv)."), en(
-        "The mai:proposedFiliere links are an editorial proposal of Maillage: no official NAF →"
-        " TEE sector table was found (see the source column of data/reference/naf_tee.csv)."))
+        bag.add(
+            iri,
+            SKOS.editorialNote,
+            fr(f"Rattachement TEE proposé (éditorial) : {row['ligne_naf_tee']}."),
+        )
+    bag.add(
+        _IRIS.scheme("naf"),
+        SKOS.editorialNote,
+        fr(
+            "Les liens mai:proposedFiliere sont une proposition éditoriale de Maillage : aucune table"
+            " officielle de correspondance NAF → filières TEE n'a été trouvée (voir la colonne source"
+            " de data/reference/naf_tee.csv)."
+        ),
+        en(
+            "The mai:proposedFiliere links are an editorial proposal of Maillage: no official NAF →"
+            " TEE sector table was found (see the source column of data/reference/naf_tee.csv)."
+        ),
+    )
     return _dedupe(bag.triples)
 
 
 def complementarity_triples(known: set[str], labels: dict[str, str]) -> list[Triple]:
     """Complementarities between filières (``mai:complementaryTo`` + one resource each)."""
     bag, scheme = Bag(), _IRIS.scheme("complementarites")
-    for row in read_table("filieres_complementaires.csv", ["de", "vers", "relation", "justification_fr"]):
+    for row in read_table(
+        "filieres_complementaires.csv", ["de", "vers", "relation", "justification_fr"]
+    ):
         a = _check_filiere("filieres_complementaires.csv", row, row["de"], known)
         b = _check_filiere("filieres_complementaires.csv", row, row["vers"], known)
         if row["relation"] not in {"amont-aval", "reciproque"}:
-            raise _bad("filieres_complementaires.csv", row, "relation must be amont-aval or reciproque")
+            raise _bad(
+                "filieres_complementaires.csv", row, "relation must be amont-aval or reciproque"
+            )
         both = row["relation"] == "reciproque"
         iri = _IRIS.concept("complementarites", f"{row['de']}--{row['vers']}")
         bag.add(a, MAI.complementaryTo, b)
@@ -630,12 +855,25 @@ def complementarity_triples(known: set[str], labels: dict[str, str]) -> list[Tri
         bag.add(iri, MAI.relationKind, Literal(row["relation"]))
         bag.add(iri, RDFS.comment, fr(row["justification_fr"]))
         bag.add(iri, DCTERMS.source, fr(EDITORIAL))
-    bag.scheme(scheme, "Complémentarités entre filières", "Complementarities between sectors",
-               CC_BY_4, [fr(EDITORIAL)])  # type: ignore[list-item]
-    bag.add(scheme, SKOS.editorialNote, fr(
-        "Relation éditoriale : « amont-aval » est orientée (de → vers), « reciproque » vaut dans"
-        " les deux sens."), en("Editorial relation: 'amont-aval' (upstream-downstream) is"
-                               " directed, 'reciproque' holds both ways."))
+    bag.scheme(
+        scheme,
+        "Complémentarités entre filières",
+        "Complementarities between sectors",
+        CC_BY_4,
+        [fr(EDITORIAL)],
+    )  # type: ignore[list-item]
+    bag.add(
+        scheme,
+        SKOS.editorialNote,
+        fr(
+            "Relation éditoriale : « amont-aval » est orientée (de → vers), « reciproque » vaut dans"
+            " les deux sens."
+        ),
+        en(
+            "Editorial relation: 'amont-aval' (upstream-downstream) is"
+            " directed, 'reciproque' holds both ways."
+        ),
+    )
     return bag.triples
 
 
@@ -643,29 +881,50 @@ def measure_filiere_triples(known: set[str]) -> list[Triple]:
     """``mai:concernsFiliere`` from mesures_filieres.csv (editorial)."""
     bag = Bag()
     measures = {f"frec/{r['numero']}" for r in read_table("frec_mesures.csv", ["numero"])}
-    measures |= {f"plan-batiment/{r['id']}" for r in read_table("plan_batiment_durable.csv", ["id"])}
+    measures |= {
+        f"plan-batiment/{r['id']}" for r in read_table("plan_batiment_durable.csv", ["id"])
+    }
     labels = {r["slug"]: r["label_fr"] for r in _filieres()}
-    for row in read_table("mesures_filieres.csv", ["mesure_id", "filiere", "justification_fr", "source"]):
+    for row in read_table(
+        "mesures_filieres.csv", ["mesure_id", "filiere", "justification_fr", "source"]
+    ):
         if row["mesure_id"] not in measures:
-            raise _bad("mesures_filieres.csv", row, f"unknown measure {row['mesure_id']!r}"
-                       " (expected frec/{numero} or plan-batiment/{id} of a sourced row)")
+            raise _bad(
+                "mesures_filieres.csv",
+                row,
+                f"unknown measure {row['mesure_id']!r}"
+                " (expected frec/{numero} or plan-batiment/{id} of a sourced row)",
+            )
         scheme, key = row["mesure_id"].split("/", 1)
         iri = _IRIS.concept(scheme, key)
-        bag.add(iri, MAI.concernsFiliere, _check_filiere("mesures_filieres.csv", row, row["filiere"], known))
-        bag.add(iri, SKOS.editorialNote, fr(f"Filière « {labels[row['filiere']]} » :"
-                                            f" {row['justification_fr']} [{row['source']}]"))
+        bag.add(
+            iri,
+            MAI.concernsFiliere,
+            _check_filiere("mesures_filieres.csv", row, row["filiere"], known),
+        )
+        bag.add(
+            iri,
+            SKOS.editorialNote,
+            fr(
+                f"Filière « {labels[row['filiere']]} » :"
+                f" {row['justification_fr']} [{row['source']}]"
+            ),
+        )
     return bag.triples
 
 
 def lvao_link_triples(known: set[str]) -> list[Triple]:
     """Editorial SKOS mapping links from LVAO concepts to our filières."""
     bag = Bag()
-    codes = {name: {f["code"] for f in lvao_fixture(file, model)}
-             for name, (file, model, _, _) in LVAO_SCHEMES.items()}
+    codes = {
+        name: {f["code"] for f in lvao_fixture(file, model)}
+        for name, (file, model, _, _) in LVAO_SCHEMES.items()
+    }
     for scheme, code, prop, slug in LVAO_FILIERE_LINKS:
         if code not in codes[scheme] or slug not in known:
-            raise InputError(f"LVAO_FILIERE_LINKS: unknown {scheme}/{code} or filière {slug}",
-                             path=__file__)
+            raise InputError(
+                f"LVAO_FILIERE_LINKS: unknown {scheme}/{code} or filière {slug}", path=__file__
+            )
         bag.add(_IRIS.concept(scheme, code), SKOS[prop], _IRIS.concept("tee", slug))
     return bag.triples
 
@@ -674,8 +933,12 @@ def editorial_triples() -> list[Triple]:
     """Everything of the editorial graph ``graph/naf-filieres``."""
     rows = _filieres()
     known, labels = {r["slug"] for r in rows}, {r["slug"]: r["label_fr"] for r in rows}
-    return (naf_filiere_triples(known) + complementarity_triples(known, labels)
-            + measure_filiere_triples(known) + lvao_link_triples(known))
+    return (
+        naf_filiere_triples(known)
+        + complementarity_triples(known, labels)
+        + measure_filiere_triples(known)
+        + lvao_link_triples(known)
+    )
 
 
 def _dedupe(triples: list[Triple]) -> list[Triple]:
@@ -685,7 +948,7 @@ def _dedupe(triples: list[Triple]) -> list[Triple]:
 # ----------------------------------------------------------------------------- Turtle output
 def _local_name(iri: str) -> tuple[str, str] | None:
     for prefix, ns in PREFIXES.items():
-        local = iri[len(ns):]
+        local = iri[len(ns) :]
         if iri.startswith(ns) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", local):
             return prefix, local
     return None
@@ -693,7 +956,7 @@ def _local_name(iri: str) -> tuple[str, str] | None:
 
 def _iri_text(iri: str, used: set[str]) -> str:
     if iri.startswith(PLACEHOLDER_BASE):
-        return f"<{iri[len(PLACEHOLDER_BASE):]}>"
+        return f"<{iri[len(PLACEHOLDER_BASE) :]}>"
     if iri == RDF.type.value:
         return "a"
     pn = _local_name(iri)
@@ -723,7 +986,9 @@ def _literal_text(lit: Literal, used: set[str]) -> str:
 
 
 def _sort_key(text: str) -> list:
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text.strip("<>"))]
+    return [
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text.strip("<>"))
+    ]
 
 
 def to_turtle(triples: Iterable[Triple], header: str) -> str:
@@ -749,16 +1014,24 @@ def to_turtle(triples: Iterable[Triple], header: str) -> str:
 VOCABULARY_FILES: dict[str, tuple[str, Callable[[], list[Triple]], str]] = {
     "tee.ttl": ("vocabulaires", tee_triples, "filieres.csv, domaines_tee.csv"),
     "naf.ttl": ("vocabulaires", naf_triples, "naf_rev2.csv"),
-    "categories-juridiques.ttl": ("vocabulaires", legal_category_triples,
-                                  "categories_juridiques_ess.csv"),
+    "categories-juridiques.ttl": (
+        "vocabulaires",
+        legal_category_triples,
+        "categories_juridiques_ess.csv",
+    ),
     "tranches-effectifs.ttl": ("vocabulaires", staff_band_triples, "tranches_effectifs.csv"),
     "etats-administratifs.ttl": ("vocabulaires", status_triples, "etats_administratifs.csv"),
     "frec.ttl": ("vocabulaires", frec_triples, "frec_mesures.csv"),
     "plan-batiment.ttl": ("vocabulaires", plan_batiment_triples, "plan_batiment_durable.csv"),
     "lvao.ttl": ("vocabulaires", lvao_triples, "raw/lvao-qfdmo-fixtures/*.json"),
-    "naf-filieres.ttl": ("naf-filieres", editorial_triples,
-                         "naf_filieres.csv, filieres_complementaires.csv, mesures_filieres.csv"
-                         " and LVAO_FILIERE_LINKS (editorial)"),
+    "naf-filieres.ttl": (
+        "naf-filieres",
+        editorial_triples,
+        (
+            "naf_filieres.csv, filieres_complementaires.csv, mesures_filieres.csv"
+            " and LVAO_FILIERE_LINKS (editorial)"
+        ),
+    ),
 }
 
 
@@ -768,9 +1041,11 @@ def build_vocabularies(out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (graph, builder, tables) in VOCABULARY_FILES.items():
-        header = (f"{name}: generated by `python -m maillage.graph.vocabularies` from {tables}.\n"
-                  "Do not edit: change the tables and regenerate.\n"
-                  f"IRIs in <…> are relative to the base IRI; loaded into graph/{graph}.")
+        header = (
+            f"{name}: generated by `python -m maillage.graph.vocabularies` from {tables}.\n"
+            "Do not edit: change the tables and regenerate.\n"
+            f"IRIs in <…> are relative to the base IRI; loaded into graph/{graph}."
+        )
         path = out / name
         path.write_text(to_turtle(builder(), header), encoding="utf-8")
         written.append(path)
@@ -787,12 +1062,14 @@ GRAPH_DESCRIPTIONS: dict[str, dict[str, str]] = {
             " administratifs SIRENE, mesures sourcées de la FREC et du Plan Bâtiment, taxonomies"
             " Longue vie aux objets (ADEME). Licence propre à chaque schéma (dcterms:license du"
             " skos:ConceptScheme) : Licence Ouverte pour les nomenclatures INSEE, MIT (© 2023"
-            " ADEME) pour LVAO, CC BY 4.0 pour les listes éditoriales Maillage."),
+            " ADEME) pour LVAO, CC BY 4.0 pour les listes éditoriales Maillage."
+        ),
         "description_en": (
             "SKOS schemes generated from data/reference/: TEE domains and sectors, NAF rev. 2,"
             " SSE legal categories and families, SIRENE staff bands and statuses, sourced"
             " measures of the FREC and of the Plan Bâtiment, LVAO taxonomies (ADEME). Each scheme"
-            " states its own licence (dcterms:license)."),
+            " states its own licence (dcterms:license)."
+        ),
     },
     "naf-filieres": {
         "title_fr": "Rattachements éditoriaux : NAF → filières, complémentarités, mesures → filières",
@@ -801,33 +1078,48 @@ GRAPH_DESCRIPTIONS: dict[str, dict[str, str]] = {
             "Proposition éditoriale de Maillage, non officielle : aucune table officielle de"
             " correspondance NAF → filières TEE n'existe. Contient mai:proposedFiliere et"
             " mai:teeScope (NAF), les complémentarités entre filières, mai:concernsFiliere"
-            " (mesures) et des liens SKOS des taxonomies LVAO vers les filières."),
+            " (mesures) et des liens SKOS des taxonomies LVAO vers les filières."
+        ),
         "description_en": (
             "Editorial proposal of Maillage, not official: no official NAF → TEE sector table"
             " exists. Holds mai:proposedFiliere and mai:teeScope (NAF), sector complementarities,"
-            " mai:concernsFiliere (measures) and SKOS links from LVAO taxonomies to sectors."),
+            " mai:concernsFiliere (measures) and SKOS links from LVAO taxonomies to sectors."
+        ),
     },
 }
 GRAPH_LICENCES = {"vocabulaires": LICENCE_OUVERTE, "naf-filieres": CC_BY_4}
 #: Sources of a graph besides the dcterms:source values found in it: the tables it comes from.
 GRAPH_TABLES: dict[str, list[str]] = {
-    "vocabulaires": [f"data/reference/{t}" for t in (
-        "filieres.csv", "domaines_tee.csv", "naf_rev2.csv", "categories_juridiques_ess.csv",
-        "tranches_effectifs.csv", "etats_administratifs.csv", "frec_mesures.csv",
-        "plan_batiment_durable.csv")] + ["data/raw/lvao-qfdmo-fixtures/ (ADEME, MIT)"],
+    "vocabulaires": [
+        f"data/reference/{t}"
+        for t in (
+            "filieres.csv",
+            "domaines_tee.csv",
+            "naf_rev2.csv",
+            "categories_juridiques_ess.csv",
+            "tranches_effectifs.csv",
+            "etats_administratifs.csv",
+            "frec_mesures.csv",
+            "plan_batiment_durable.csv",
+        )
+    ]
+    + ["data/raw/lvao-qfdmo-fixtures/ (ADEME, MIT)"],
     "naf-filieres": [
         "data/reference/naf_filieres.csv (proposition éditoriale Maillage)",
         "data/reference/naf_tee.csv (aucune table officielle NAF → TEE trouvée)",
         "data/reference/filieres_complementaires.csv (proposition éditoriale Maillage)",
         "data/reference/mesures_filieres.csv (proposition éditoriale Maillage)",
-        "maillage.graph.vocabularies.LVAO_FILIERE_LINKS (proposition éditoriale Maillage)"],
+        "maillage.graph.vocabularies.LVAO_FILIERE_LINKS (proposition éditoriale Maillage)",
+    ],
 }
 
 
 def _graph_sources(writer: GraphWriter, graph: NamedNode) -> list[NamedNode | str]:
     """Every distinct ``dcterms:source`` of the resources of ``graph`` (sorted)."""
-    q = ("PREFIX dcterms: <http://purl.org/dc/terms/>\nSELECT DISTINCT ?src WHERE {"
-         f" GRAPH <{graph.value}> {{ ?s dcterms:source ?src }} }} ORDER BY ?src")
+    q = (
+        "PREFIX dcterms: <http://purl.org/dc/terms/>\nSELECT DISTINCT ?src WHERE {"
+        f" GRAPH <{graph.value}> {{ ?s dcterms:source ?src }} }} ORDER BY ?src"
+    )
     out: list[NamedNode | str] = []
     for row in writer.query(q):
         src = row["src"]
@@ -839,15 +1131,21 @@ def load_vocabularies(writer: GraphWriter, settings: Settings) -> list[NamedNode
     """Replace ``graph/vocabulaires`` and ``graph/naf-filieres`` with the generated files."""
     iris = Iris(settings.base_iri)
     graphs: list[NamedNode] = []
-    for graph_name in GRAPH_DESCRIPTIONS:
+    for graph_name, description in GRAPH_DESCRIPTIONS.items():
         graph = iris.graph(graph_name)
         writer.drop_graph(graph)
         for name, (target, _, _) in VOCABULARY_FILES.items():
             if target == graph_name:
                 _load_file(writer, name, graph, settings.base_iri)
-        writer.add_quads(describe_graph(
-            iris, graph, sources=GRAPH_TABLES[graph_name] + _graph_sources(writer, graph),
-            licence=GRAPH_LICENCES[graph_name], **GRAPH_DESCRIPTIONS[graph_name]))
+        writer.add_quads(
+            describe_graph(
+                iris,
+                graph,
+                sources=GRAPH_TABLES[graph_name] + _graph_sources(writer, graph),
+                licence=GRAPH_LICENCES[graph_name],
+                **description,
+            )
+        )
         graphs.append(graph)
     return graphs
 
@@ -855,8 +1153,10 @@ def load_vocabularies(writer: GraphWriter, settings: Settings) -> list[NamedNode
 def _load_file(writer: GraphWriter, name: str, graph: NamedNode, base_iri: str) -> None:
     path = ontology_file("vocabularies", name)
     if not path.is_file():
-        raise StoreError(f"vocabulary file {path} is missing",
-                         hint="run `python -m maillage.graph.vocabularies` to generate it")
+        raise StoreError(
+            f"vocabulary file {path} is missing",
+            hint="run `python -m maillage.graph.vocabularies` to generate it",
+        )
     try:
         writer.load(path, RdfFormat.TURTLE, graph=graph, base_iri=base_iri)
     except SyntaxError as exc:

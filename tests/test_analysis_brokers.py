@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-
 from maillage.graph.analysis import brokers
 from maillage.graph.analysis.brokers import betweenness
 from test_analysis_world import IRIS, World, context
@@ -44,7 +43,8 @@ def test_planted_structure_bridge_is_the_top_broker(output):
     out, x = output
     structures = [r for r in out.results if r.values.get("brokerKind") == "structure"]
     assert structures[0].about == [x] and structures[0].rank == 1
-    assert structures[0].values["bridgesDomains"] is True
+    assert structures[0].evidence["bridges_domains"] is True
+    assert structures[0].values["domainCount"] == 2
     assert structures[0].values["degree"] == 6
     assert all(r.score < structures[0].score for r in structures[1:])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from maillage.graph.analysis import emergence
 from test_analysis_colocation import planted_world
 from test_analysis_world import IRIS, World, context

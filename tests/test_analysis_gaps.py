@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from maillage.graph.analysis import gaps
 from test_analysis_world import IRIS, context, small_world
 
@@ -40,11 +39,11 @@ def test_density_per_10000_and_median(world, output):
     _, c = world
     rows = {(r.territory, r.about[0]): r for r in output.results if r.kind == "TerritorialGap"}
     ec_un = rows[(c["e1"], _domain("economie-circulaire"))]
-    assert ec_un.values["actorCount"] == 5 and ec_un.values["population"] == 25_000
+    assert ec_un.values["actorCount"] == 5 and ec_un.evidence["population"] == 25_000
     assert ec_un.values["density"] == pytest.approx(2.0)
     # densities 2.0, 1.25, 1.0 → median 1.25
     assert ec_un.values["medianDensity"] == pytest.approx(1.25)
-    assert ec_un.values["densityRatio"] == pytest.approx(1.6)
+    assert ec_un.score == ec_un.evidence["ratio"] == pytest.approx(1.6)
     worst = min((r for r in rows.values() if r.score is not None), key=lambda r: r.rank)
     assert worst.values["actorCount"] == 0  # the largest deficit comes first
 
@@ -76,8 +75,8 @@ def test_territory_restricts_the_epcis_reported_not_the_median(world):
     assert ec.values["medianDensity"] == pytest.approx(1.25)
 
 
-def test_missing_population_is_recorded(world):
-    w, c = gap_world()
+def test_missing_population_is_recorded():
+    w, _ = gap_world()
     w.territories.append(f'<{IRIS.commune("92002").value}> a <http://rdf.insee.fr/def/geo#Commune> ; '
                          f'<http://rdf.insee.fr/def/geo#codeINSEE> "92002" ; '
                          f'<https://w3id.org/maillage/def#epci> <{IRIS.territory("epci", "200000009").value}> .')

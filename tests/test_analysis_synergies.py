@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from maillage.graph.analysis import synergies
-from maillage.graph.analysis.synergies import cap_per_structure, candidate_pairs, structure_table
 from maillage.graph.analysis.inputs import complementarities
+from maillage.graph.analysis.synergies import candidate_pairs, cap_per_structure, structure_table
 from test_analysis_world import IRIS, World, context, small_world
 
 
@@ -41,7 +40,7 @@ def test_planted_pair_ranks_first_with_its_evidence(world, output):
         c["p1"], c["p2"]}
     assert top.score == pytest.approx(1.0)
     assert top.territory == c["c1"] and top.values["proximity"] == "commune"
-    assert top.values["relationKind"] == "amont-aval"
+    assert top.evidence["relation"] == "amont-aval"
     assert "ressourceries" in top.comment_fr
     assert top.evidence["shared_territory"] == c["c1"]
     assert top.values["complementarity"].value == IRIS.concept(

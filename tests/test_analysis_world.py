@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyoxigraph import RdfFormat
-
 from maillage.graph.analysis.base import AnalysisContext
 from maillage.graph.analysis.inputs import actors, communes, complementarities, filieres
 from maillage.graph.namespaces import Iris
 from maillage.graph.settings import Settings
 from maillage.graph.store import MaillageStore
+from pyoxigraph import RdfFormat
 
 BASE = "https://example.org/maillage/"
 IRIS = Iris(BASE)

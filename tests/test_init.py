@@ -131,3 +131,25 @@ def test_init_on_a_file_is_a_clear_error_without_traceback(tmp_path):
     assert "Error:" in proc.stderr and str(target) in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert target.read_text(encoding="utf-8") == "not a directory"
+
+
+def test_reference_graph_conforms_to_the_shapes(built):
+    from maillage.graph.validate import validate_store
+
+    report = validate_store(MaillageStore(built), Settings())
+    assert report.conforms, [str(v) for v in report.violations][:5]
+
+
+def test_every_term_used_in_the_reference_graph_is_declared(built):
+    """Every mai: class and property used in produced data is declared in the ontology."""
+    store = MaillageStore(built)
+    used = {r["t"].value for r in store.query(PREFIXES + """
+        SELECT DISTINCT ?t WHERE {
+          { ?s ?t ?o } UNION { ?s a ?t }
+          FILTER(STRSTARTS(STR(?t), "https://w3id.org/maillage/def#"))
+        } ORDER BY ?t""")}
+    declared = {r["t"].value for r in store.query(PREFIXES + """
+        SELECT DISTINCT ?t WHERE { GRAPH ?g { ?t a ?k }
+          VALUES ?k { owl:Class owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty
+                      rdf:Property } } ORDER BY ?t""")}
+    assert used - declared == set()

@@ -22,12 +22,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..catalog import query_dataframe
 from ..errors import QueryError
 from ..namespaces import Iris
 from ..provenance import now_iso
 from ..settings import Settings
 from ..store import MaillageStore
-from .queries import query_dataframe
 
 LEVELS = ("commune", "epci")
 
@@ -89,7 +89,7 @@ class AnalysisOutput:
 
 def run_id(name: str, started: str) -> str:
     """The run id of an analysis started at ``started`` (ISO 8601, UTC)."""
-    when = _dt.datetime.fromisoformat(started).astimezone(_dt.timezone.utc)
+    when = _dt.datetime.fromisoformat(started).astimezone(_dt.UTC)
     return f"{name}-{when:%Y%m%dT%H%M%SZ}"
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from .base import AnalysisContext, AnalysisOutput, Iri, Note, Result, run_analysis
+from .base import AnalysisContext, AnalysisOutput, Note, Result, run_analysis
 from .colocation import build_network
 from .inputs import actors, filieres
 from .synergies import synergy_pairs
@@ -98,12 +98,12 @@ def _broker_results(graph: nx.Graph, scores: dict[str, float], method: str, kind
             kind="Broker", key=f"{kind}-{rank:04d}",
             label_fr=f"{what_fr} passerelle : {name}", label_en=f"{what_en} broker: {name}",
             score=round(scores[node], 6), rank=rank, about=[node],
-            values={"betweenness": float(scores[node]), "degree": graph.degree(node),
-                    "bridgesDomains": len(domains) > 1, "domainCount": len(domains),
-                    "spansDomain": [Iri(d) for d in domains], "brokerKind": kind},
+            values={"degree": graph.degree(node), "domainCount": len(domains),
+                    "brokerKind": kind},
             evidence={"graph": "co-location of filières" if kind == "filiere"
                       else "synergy candidates between structures",
-                      "method": method, "degree": graph.degree(node),
+                      "method": method, "betweenness": float(scores[node]),
+                      "bridges_domains": len(domains) > 1,
                       "neighbours": sorted(graph.neighbors(node))[:20],
                       "domains": domains, "communes": communes[:20],
                       "commune_count": len(communes)},

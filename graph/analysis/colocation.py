@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .base import AnalysisContext, AnalysisOutput, Iri, Note, Result, run_analysis
+from .base import AnalysisContext, AnalysisOutput, Note, Result, run_analysis
 from .inputs import ACTORS, COMMUNES, actors, filieres, units_column
 from .stats import benjamini_hochberg, cooccurrence_table, hypergeom_sf
 
@@ -113,7 +113,7 @@ def communities(graph: nx.Graph, method: str, resolution: float, seed: int) -> l
     else:
         parts = nx.community.louvain_communities(graph, weight="weight", resolution=resolution,
                                                  seed=seed)
-    return sorted((set(p) for p in parts), key=lambda p: (-len(p), sorted(p)[0]))
+    return sorted((set(p) for p in parts), key=lambda p: (-len(p), min(p)))
 
 
 def _leiden(graph: nx.Graph, resolution: float, seed: int) -> list[set[str]]:
@@ -141,9 +141,9 @@ def _edge_results(net: CoLocationNetwork, labels: dict[str, str], level: str) ->
             kind="FiliereCoLocation", key=f"lien-{rank:04d}",
             label_fr=f"Co-implantation : {la} — {lb}", label_en=f"Co-location: {la} — {lb}",
             score=float(row.pmi), rank=rank, about=[row.a, row.b],
-            values={"lift": float(row.lift), "pmi": float(row.pmi), "pValue": float(row.q),
-                    "support": int(row.n_ab)},
-            evidence={"level": level, "units": net.units, "n_a": row.n_a, "n_b": row.n_b,
+            values={"lift": float(row.lift), "pValue": float(row.q), "support": int(row.n_ab)},
+            evidence={"level": level, "units": net.units, "pmi": float(row.pmi),
+                      "n_a": row.n_a, "n_b": row.n_b,
                       "n_ab": row.n_ab, "expected": round(float(row.expected), 4),
                       "p_value": float(row.p), "q_value": float(row.q)},
         ))
@@ -166,11 +166,10 @@ def _community_result(rank: int, members: set[str], net: CoLocationNetwork,
         label_en=f"Filière community {rank}: {names}{tag_en}",
         score=float(np.mean(weights)) if weights else 0.0, rank=rank,
         about=sorted(members),
-        values={"crossDomain": cross, "size": len(members),
-                "spansDomain": [Iri(d) for d in domains]},
+        values={"crossDomain": cross},
         evidence={"members": [{"filiere": f, "label": r.libelle, "domain": r.domaine}
                               for f, r in rows.iterrows()],
-                  "domains": domains, "internal_edges": inner.number_of_edges(),
+                  "domains": domains, "size": len(members), "internal_edges": inner.number_of_edges(),
                   "mean_internal_pmi": float(np.mean(weights)) if weights else None,
                   "cross_domain_candidate": cross},
     )

@@ -60,7 +60,7 @@ def creations_table(ctx: AnalysisContext) -> pd.DataFrame:
     df = ctx.frame(CREATIONS)
     places = scoped_communes(ctx)[["commune", "epci"]]
     df = df.merge(places, on="commune", how="inner")
-    df["annee"] = pd.to_numeric(df["annee"], errors="coerce")
+    df["annee"] = pd.to_numeric(df["annee"], errors="coerce").astype(float)
     df["structures"] = pd.to_numeric(df["structures"], errors="coerce").fillna(0).astype(int)
     df["rattachee"] = df["rattachee"].astype(bool)
     df["active"] = df["active"].astype(bool)
@@ -130,7 +130,7 @@ def _result(rank: int, activity: str, row: Any, info: dict[str, tuple[str, str]]
         score=float(row.score), rank=rank,
         about=[activity] + [n["filiere"] for n in neighbours],
         values={"recentCount": int(row.recent), "previousCount": int(row.previous),
-                "growthRatio": float(row.growth), "emerging": True,
+                "growthRatio": float(row.growth),
                 "colocatedWith": [Iri(n["filiere"]) for n in neighbours]},
         evidence={**context, "naf_code": code, "naf_label": label,
                   "creations_per_year": row.per_year, "recent": int(row.recent),

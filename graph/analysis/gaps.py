@@ -82,9 +82,7 @@ def _gap_result(rank: int, row: Any, epcis: pd.DataFrame, labels: dict[str, str]
                       evidence={"reason_en": "EPCI population unknown in the territory graph."})
     ratio = None if pd.isna(row.ratio) else float(row.ratio)
     values: dict[str, Any] = {"actorCount": int(row.actors), "density": float(row.density),
-                              "medianDensity": float(row.median), "population": int(row.population)}
-    if ratio is not None:
-        values["densityRatio"] = ratio
+                              "medianDensity": float(row.median)}
     return Result(
         kind="TerritorialGap", key=f"densite-{rank:04d}",
         label_fr=f"{item} — {name} : {_fmt(row.density)} acteurs pour 10 000 habitants "

@@ -31,7 +31,7 @@ def last_segment(iri: str | None) -> str:
 def communes(ctx: AnalysisContext) -> pd.DataFrame:
     """Communes and arrondissements: commune, code, nom, type, epci, departement, population."""
     df = ctx.frame(COMMUNES)
-    df["population"] = pd.to_numeric(df["population"], errors="coerce")
+    df["population"] = pd.to_numeric(df["population"], errors="coerce").astype(float)
     return df.drop_duplicates("commune").reset_index(drop=True)
 
 
@@ -76,7 +76,8 @@ def all_actors(ctx: AnalysisContext) -> pd.DataFrame:
         places = communes(ctx)[["commune", "epci", "departement"]]
         df = df.merge(places, on="commune", how="inner")
         df["tranche"] = df["tranche"].map(lambda v: last_segment(v) if isinstance(v, str) else "")
-        df["annee"] = pd.to_numeric(df["creation"].astype("string").str[:4], errors="coerce")
+        years = pd.to_numeric(df["creation"].astype("string").str[:4], errors="coerce")
+        df["annee"] = years.astype(float)
         return df.sort_values(["acteur", "filiere"]).reset_index(drop=True)
 
     return ctx.derived("actors", [ACTORS, COMMUNES], build).copy()

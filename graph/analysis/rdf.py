@@ -23,6 +23,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from .. import __version__
+from ..catalog import query_iri
 from ..namespaces import MAI, PROV, RDF, RDFS, XSD, Iris, sparql_prefixes
 from ..provenance import describe_graph
 from ..settings import Settings
@@ -51,11 +52,6 @@ def literal(value: Any) -> Literal | NamedNode:
     if isinstance(value, float):
         return Literal(repr(value) if math.isfinite(value) else "NaN", datatype=XSD.double)
     return Literal(str(value))
-
-
-def query_iri(iris: Iris, query_id: str) -> NamedNode:
-    """The catalogue resource of a named query: ``{base}id/requete/{id}``."""
-    return iris.id("requete", query_id)
 
 
 def _json_default(value: Any) -> Any:
@@ -154,17 +150,19 @@ def output_quads(iris: Iris, output: AnalysisOutput) -> list[Quad]:
 
 
 def _drop_runs(writer: GraphWriter, iris: Iris, name: str) -> None:
-    """Remove the previous runs of analysis ``name`` (the runs and everything under their IRI)."""
+    """Remove the previous runs of analysis ``name``: their results, parameters and selves."""
     graph = iris.graph(GRAPH_NAME).value
-    prefix = iris.id("analyse").value + "/"
-    writer.update(sparql_prefixes("mai") + f"""
-    DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}
-    WHERE {{
-      {{ SELECT DISTINCT ?run WHERE {{ GRAPH <{graph}> {{ ?run mai:analysisName {literal(name)} }} }} }}
-      GRAPH <{graph}> {{ ?s ?p ?o }}
-      FILTER(?s = ?run || STRSTARTS(STR(?s), CONCAT(STR(?run), "/")))
-      FILTER(STRSTARTS(STR(?run), "{prefix}"))
-    }}""")
+    runs = [r["run"] for r in writer.query(sparql_prefixes("mai") + f"""
+        SELECT DISTINCT ?run WHERE {{ GRAPH <{graph}> {{ ?run mai:analysisName {literal(name)} }} }}
+        ORDER BY ?run""")]
+    for run in runs:
+        writer.update(sparql_prefixes("mai", "prov") + f"""
+        DELETE {{ GRAPH <{graph}> {{ ?r ?p ?o }} }}
+        WHERE {{ GRAPH <{graph}> {{ ?r prov:wasGeneratedBy <{run.value}> ; ?p ?o }} }} ;
+        DELETE {{ GRAPH <{graph}> {{ ?x ?p ?o }} }}
+        WHERE {{ GRAPH <{graph}> {{ <{run.value}> mai:parameter ?x . ?x ?p ?o }} }} ;
+        DELETE WHERE {{ GRAPH <{graph}> {{ <{run.value}> ?p ?o }} }} ;
+        DELETE WHERE {{ GRAPH <{graph}> {{ <{graph}> ?p <{run.value}> }} }}""")
 
 
 def _describe(writer: GraphWriter, iris: Iris, used_graphs: list[NamedNode]) -> None:

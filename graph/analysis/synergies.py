@@ -164,8 +164,6 @@ def _result(row: Any, labels: dict[str, str]) -> Result:
         "firstFiliere": Iri(row.filiere_1), "secondFiliere": Iri(row.filiere_2),
         "proximity": row.proximite,
     }
-    if row.relation:
-        values["relationKind"] = row.relation
     if row.complementarite:
         values["complementarity"] = Iri(row.complementarite)
     return Result(

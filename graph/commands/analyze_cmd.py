@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -10,52 +11,58 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..analysis import ANALYSES
-from ..analysis.base import AnalysisContext
+from ..analysis.base import AnalysisContext, AnalysisOutput
 from ..analysis.rdf import write_outputs
 from ..analysis.runner import export_outputs, run_analyses, select_analyses, summary_rows
-from .common import StoreOption, get_settings, open_store
+from .common import get_settings, open_store
+
+_ONLY_HELP = "Run only this analysis (repeatable): " + ", ".join(ANALYSES) + "."
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}",
+                                 param_hint=option)
+    return value
 
 
 def analyze(
-    territory: str = typer.Option(
-        None, "--territory", help="Restrict to a territory: commune or département INSEE code, "
-        "EPCI SIREN, or IRI."),
-    level: str = typer.Option("commune", "--level",
-                              help="Territorial unit of co-location: commune or epci."),
-    out: Path = typer.Option(None, "--out", help="Also export CSV and JSON files into DIR."),
-    only: list[str] = typer.Option(
-        [], "--only", help="Run only these analyses (repeatable): " + ", ".join(ANALYSES) + "."),
-    seed: int = typer.Option(1, "--seed", help="Random seed (communities, sampled betweenness)."),
-    top_k: int = typer.Option(5, "--top-k", help="Synergies kept per structure."),
-    window: int = typer.Option(3, "--window", help="Years per window for emerging activities."),
-    year: int = typer.Option(None, "--year", help="Reference year of emergence (default: the "
-                             "last complete year of creations)."),
-    method: str = typer.Option("louvain", "--method", help="Communities: louvain or leiden."),
-    backend: str = typer.Option("networkx", "--backend",
-                                help="Betweenness of brokers: networkx or igraph."),
-    write: bool = typer.Option(True, "--write/--no-write",
-                               help="Write the results into graph/analyse (default) or not."),
-    store: Path = StoreOption,
+    territory: Annotated[str | None, typer.Option(
+        "--territory", help="Restrict to a territory: commune or département INSEE code, EPCI "
+        "SIREN, or IRI.")] = None,
+    level: Annotated[str, typer.Option(
+        "--level", help="Territorial unit of co-location: commune or epci.")] = "commune",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also export CSV and JSON files into this directory.")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help=_ONLY_HELP)] = None,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Random seed (communities, sampled betweenness).")] = 1,
+    top_k: Annotated[int, typer.Option("--top-k", help="Synergies kept per structure.")] = 5,
+    window: Annotated[int, typer.Option(
+        "--window", help="Years per window for emerging activities.")] = 3,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Reference year of emergence (default: the last complete year).")] = None,
+    method: Annotated[str, typer.Option(
+        "--method", help="Communities: louvain or leiden.")] = "louvain",
+    backend: Annotated[str, typer.Option(
+        "--backend", help="Betweenness of brokers: networkx or igraph.")] = "networkx",
+    write: Annotated[bool, typer.Option(
+        "--write/--no-write", help="Write the results into graph/analyse (default) or not.")] = True,
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="Store directory (default: $MAILLAGE_STORE, else "
+        "~/.local/share/maillage/store).", show_default=False)] = None,
 ) -> None:
     """Run the network analyses (synergies, emerging filières, communities, brokers, gaps)."""
     settings = get_settings(store)
-    names = select_analyses(only)
+    names = select_analyses(only or [])
     ctx = AnalysisContext(
-        open_store(settings), settings, level=level, territory=territory, seed=seed,
+        open_store(settings), settings, level=_choice(level, ("commune", "epci"), "--level"),
+        territory=territory, seed=seed,
         options={"synergies": {"top_k": top_k}, "emergence": {"window": window, "year": year},
-                 "colocation": {"method": method}, "brokers": {"backend": backend}},
+                 "colocation": {"method": _choice(method, ("louvain", "leiden"), "--method")},
+                 "brokers": {"backend": _choice(backend, ("networkx", "igraph"), "--backend")}},
     )
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total}"), TimeElapsedColumn(), console=console,
-                  disable=not console.is_terminal) as bar:
-        task = bar.add_task("analyses", total=len(names))
-
-        def step(name: str) -> None:
-            bar.update(task, description=f"analyse: {name}", completed=names.index(name))
-
-        outputs = run_analyses(ctx, names, progress=step)
-        bar.update(task, completed=len(names), description="analyses done")
+    outputs = _run_with_progress(ctx, names)
     if write:
         quads = write_outputs(ctx.store, settings, outputs)
         typer.echo(f"wrote {quads} quads into {ctx.iris.graph('analyse').value}")
@@ -65,7 +72,22 @@ def analyze(
     _print_summary(outputs)
 
 
-def _print_summary(outputs: list) -> None:
+def _run_with_progress(ctx: AnalysisContext, names: list[str]) -> list[AnalysisOutput]:
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description:<22}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
+        task = bar.add_task("analyses", total=len(names))
+
+        def step(name: str) -> None:
+            bar.update(task, description=f"analyse: {name}", completed=names.index(name))
+
+        outputs = run_analyses(ctx, names, progress=step)
+        bar.update(task, completed=len(names), description="analyses done")
+    return outputs
+
+
+def _print_summary(outputs: list[AnalysisOutput]) -> None:
     table = Table(title="Maillage analyses")
     for column in ("analysis", "seconds", "results", "note"):
         table.add_column(column)

@@ -21,15 +21,24 @@ def graph_iri(text: str, iris: Iris) -> NamedNode:
     return iris.graph(text)
 
 
+GraphOption = typer.Option(
+    [],
+    "--graph",
+    help="Validate only the subjects of this graph (IRI or name such as 'sirene'); repeatable."
+    " Reference graphs are still loaded for look-ups.",
+)
+ReportOption = typer.Option(
+    None, "--report", help="Write the SHACL report as Turtle to this file ('-' = stdout)."
+)
+FormatOption = typer.Option("table", "--format", help="Summary format: table or json.")
+LangOption = typer.Option("fr", "--lang", help="Language of the messages: fr or en.")
+
+
 def validate(
-    graph: list[str] = typer.Option(
-        [], "--graph",
-        help="Validate only the subjects of this graph (IRI or name such as 'sirene');"
-             " repeatable. Reference graphs are still loaded for look-ups."),
-    report: Path = typer.Option(
-        None, "--report", help="Write the SHACL report as Turtle to this file ('-' = stdout)."),
-    fmt: str = typer.Option("table", "--format", help="Summary format: table or json."),
-    lang: str = typer.Option("fr", "--lang", help="Language of the messages: fr or en."),
+    graph: list[str] = GraphOption,
+    report: Path = ReportOption,
+    fmt: str = FormatOption,
+    lang: str = LangOption,
     store: Path = StoreOption,
 ) -> None:
     """Validate the store with the SHACL shapes; warnings do not fail, violations do."""
@@ -50,7 +59,8 @@ def validate(
         raise ValidationFailed(
             f"{len(result.violations)} SHACL violation(s)",
             hint="fix the data (or the importer that produced it) and run `maillage validate` again;"
-                 " --report FILE.ttl writes every result")
+            " --report FILE.ttl writes every result",
+        )
 
 
 def register(app: typer.Typer) -> None:

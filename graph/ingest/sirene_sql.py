@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 from pyoxigraph import NamedNode
 
 from ..namespaces import MAI, ORG, RDF, RDFS, ROV, SCHEMA, XSD, Iris
@@ -101,10 +102,10 @@ def setup(con: duckdb.DuckDBPyConnection, lk: Lookups) -> None:
     _table(con, "extra_cj", ["code"], ((c,) for c in lk.extra_categories))
     _table(con, "prev_siren", ["siren"], ((c,) for c in lk.previous_sirens))
     _table(con, "prev_siret", ["siret"], ((c,) for c in lk.previous_sirets))
-    po = [(code, _naf_po(links)) for code, links in lk.naf_links.items()]
-    con.execute("CREATE OR REPLACE TEMP TABLE naf_links (code VARCHAR, po VARCHAR[])")
-    if po:
-        con.executemany("INSERT INTO naf_links VALUES (?, ?)", po)
+    po = [(code, "\t".join(_naf_po(links))) for code, links in lk.naf_links.items()]
+    _table(con, "naf_links_flat", ["code", "po"], po)
+    con.execute("CREATE OR REPLACE TEMP TABLE naf_links AS "
+                "SELECT code, string_split(po, chr(9)) AS po FROM naf_links_flat")
 
 
 def _naf_po(links: list[tuple[str, str]]) -> list[str]:
@@ -115,10 +116,11 @@ def _naf_po(links: list[tuple[str, str]]) -> list[str]:
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, cols: list[str], rows: Iterable) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(c + ' VARCHAR' for c in cols)})")
-    data = list(rows)
-    if data:
-        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", data)
+    frame = pd.DataFrame(list(rows), columns=cols, dtype=object)
+    con.register("_frame", frame)
+    casts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _frame")
+    con.unregister("_frame")
 
 
 def _struct(fields: Iterable[str], prefix: str = "") -> str:
