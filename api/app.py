@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, store: MaillageStore | None = None,
     )
     app.state.settings = settings
     app.state.runner = runner
+    app.state.supervised = supervised
     app.state.metrics = Metrics()
     _add_error_handlers(app)
     for router in _routers():
@@ -96,9 +97,9 @@ def create_app(settings: Settings, *, store: MaillageStore | None = None,
 
 
 def _routers() -> list[Any]:
-    from . import dumps, linked_data, metrics, pages, queries, sparql, void
+    from . import admin, dumps, linked_data, metrics, pages, queries, sparql, void
 
-    return [sparql.router, queries.router, void.router, dumps.router, metrics.router,
+    return [sparql.router, admin.router, queries.build_router(), void.router, dumps.router, metrics.router,
             pages.router, linked_data.router]
 
 

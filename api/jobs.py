@@ -71,6 +71,12 @@ class WorkerContext:
                 self._reader_generation = generation
             return self._reader
 
+    def clear_caches(self) -> None:
+        """Forget every cached value (the next jobs recompute them)."""
+        with self._lock:
+            self._cache.clear()
+            self._reader = None
+
     def cached(self, key: Any, build: Callable[[], Any]) -> Any:
         """A value computed once per store generation (labels, ontology, VoID…)."""
         generation = self.generation
@@ -101,9 +107,7 @@ JOBS: dict[str, str] = {
     "service_description": "sparql:service_description",
     "resource": "linked_data:resource_document",
     "home": "pages:home_page",
-    "graphs": "pages:graphs_page",
     "query_ui": "pages:query_page",
-    "territory": "territory:territory_profile",
     "ontology": "vocab_docs:ontology_document",
     "scheme": "vocab_docs:scheme_document",
     "void": "void:void_document",

@@ -24,7 +24,7 @@ from maillage.graph.namespaces import PREFIXES
 from . import conneg
 from .errors import ApiError, bad_request, not_acceptable
 from .results import serialize_boolean, serialize_select, serialize_triples
-from .sparqltext import DatasetConflict, add_using, has_dataset_clause
+from .sparqltext import DatasetConflict, add_using, has_dataset_clause, uses_service
 from .web import call, public_url, single, to_response
 from .workers import Reply
 
@@ -215,6 +215,9 @@ def _choose(offers: tuple[conneg.MediaType, ...], accept: str | None, fmt: str |
 def run_query(ctx: Any, query: str, default_graphs: list[str], named_graphs: list[str],
               accept: str | None, fmt: str | None, base_iri: str) -> Reply:
     """Worker side of a query: evaluate, negotiate the format, serialize within the row limit."""
+    if uses_service(query):
+        raise bad_request("federated queries (SERVICE) are not run by this endpoint",
+                          "service-disabled", hint="query each endpoint separately")
     args = dataset_arguments(query, default_graphs, named_graphs)
     result = ctx.oxigraph().query(query, base_iri=base_iri, **args)
     limit = ctx.settings.row_limit

@@ -77,6 +77,20 @@ def has_dataset_clause(query: str) -> bool:
     return any(t.kind == "word" and t.text == "FROM" for t in top_level_tokens(query))
 
 
+def uses_service(query: str) -> bool:
+    """True if a query calls a remote endpoint (``SERVICE``), at any depth.
+
+    >>> uses_service("SELECT * { SERVICE <http://x/sparql> { ?s ?p ?o } }")
+    True
+    >>> uses_service('SELECT ?service { ?s <http://x/service> "SERVICE" } # SERVICE')
+    False
+    """
+    if "service" not in query.lower():
+        return False
+    return any(m.lastgroup == "word" and m.group().upper() == "SERVICE"
+               for m in _TOKEN.finditer(query))
+
+
 class DatasetConflict(ValueError):
     """An update has USING/WITH and the request also gives using-graph-uri parameters."""
 

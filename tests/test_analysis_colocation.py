@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from maillage.graph.analysis import colocation
 from test_analysis_world import IRIS, World, context
@@ -51,13 +53,27 @@ def test_cross_domain_community_is_flagged(output):
 def test_edges_carry_lift_pmi_and_p_value(output):
     edges = {frozenset(r.about): r for r in output.results if r.kind == "FiliereCoLocation"}
     edge = edges[frozenset((_tee("reemploi"), _tee("eco-construction")))]
-    assert edge.values["lift"] == pytest.approx(3.0)  # 10 × 30 / (10 × 10)
-    assert edge.score == edge.evidence["pmi"] == pytest.approx(1.5849625)
-    assert edge.values["pValue"] < 1e-5
+    # size null: réemploi and éco-construction are each 10 of the 74 actors; commune sizes:
+    # G1 3 actors (commune 0: 4), G2 and G3 2 actors (communes 11, 22, 25: 3)
+    p2, p3, p4 = (1 - (1 - 10 / 74) ** m for m in (2, 3, 4))
+    expected = p4 ** 2 + 12 * p3 ** 2 + 17 * p2 ** 2
+    assert edge.evidence["expected"] == pytest.approx(expected, abs=1e-4)
+    assert edge.values["lift"] == pytest.approx(10 / expected, rel=1e-4)
+    assert edge.score == edge.evidence["pmi"] == pytest.approx(math.log2(10 / expected), rel=1e-4)
+    assert edge.values["pValue"] < 1e-3
     assert edge.evidence["n_ab"] == 10 and edge.evidence["units"] == 30
     noisy = [e for e in edges if _tee("gaspillage-alimentaire") in e]
     assert noisy == []
     assert output.queries == ["acteurs_filieres", "territoires_communes", "filieres_tee"]
+
+
+def test_uniform_null_gives_the_classical_lift_and_exact_p_value():
+    out = colocation.run(context(planted_world().store(), options={"colocation": {"null": "uniform"}}))
+    edges = {frozenset(r.about): r for r in out.results if r.kind == "FiliereCoLocation"}
+    edge = edges[frozenset((_tee("reemploi"), _tee("eco-construction")))]
+    assert edge.values["lift"] == pytest.approx(3.0)  # 10 × 30 / (10 × 10)
+    assert edge.evidence["p_value"] == pytest.approx(1 / math.comb(30, 10))
+    assert "hypergeometric" in out.parameters["test"]
 
 
 def test_leiden_finds_the_same_communities():

@@ -63,7 +63,7 @@ def test_results_are_queryable_with_their_evidence(written):
            prov:wasGeneratedBy ?run . ?run a prov:Activity }} }} ORDER BY ?r""")
     assert len(rows) == 1 and float(rows[0]["score"]) == pytest.approx(1.0)
     assert json.loads(rows[0]["evidence"])["proximity"] == "commune"
-    frame = query_dataframe(store, "synergies_territoire", territoire=c["e1"])
+    frame = query_dataframe(store, "synergies_territoire", territoire="200000001")
     assert frame.loc[0, "rang"] == 1 and {frame.loc[0, "acteur1"], frame.loc[0, "acteur2"]} == {
         c["p1"], c["p2"]}
     assert frame.loc[0, "relation"] == "amont-aval"
@@ -128,6 +128,6 @@ def test_cli_analyze_writes_exports_and_summarises(tmp_path, capsys, monkeypatch
     report = json.loads((out / "gaps.json").read_text(encoding="utf-8"))
     assert report["queries"][0] == "territoires_communes" and report["results"]
     again = MaillageStore(tmp_path / "store")
-    assert not query_dataframe(again, "lacunes_epci", territoire=c["e3"]).empty
+    assert not query_dataframe(again, "lacunes_epci", epci="200000003").empty
     assert main(["analyze", "--only", "nonsense", *env]) == 1
     assert "unknown analysis" in capsys.readouterr().err

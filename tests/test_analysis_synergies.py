@@ -41,7 +41,7 @@ def test_planted_pair_ranks_first_with_its_evidence(world, output):
     assert top.score == pytest.approx(1.0)
     assert top.territory == c["c1"] and top.values["proximity"] == "commune"
     assert top.evidence["relation"] == "amont-aval"
-    assert "ressourceries" in top.comment_fr
+    assert "ressourceries" in top.evidence["justification"]
     assert top.evidence["shared_territory"] == c["c1"]
     assert top.values["complementarity"].value == IRIS.concept(
         "complementarites", "ressourcerie-recyclerie--reemploi").value

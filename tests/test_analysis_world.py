@@ -62,6 +62,7 @@ COMPLEMENTARITIES = [
 ]
 MAPPED_NAF = {"47.79Z": "reemploi", "95.29Z": "reparation", "38.11Z": "gestion-dechets",
               "43.39Z": "eco-construction", "33.17Z": "velo"}
+LARGE_NAF = {"43.21A": "renovation-energetique"}  # a generic code: mapped with large scope
 UNMAPPED_NAF = {"94.99Z": "Autres organisations fonctionnant par adhésion volontaire",
                 "88.99B": "Action sociale sans hébergement n.c.a.",
                 "74.90B": "Activités spécialisées, scientifiques et techniques diverses"}
@@ -131,9 +132,11 @@ class World:
                        f'<voc/complementarites/{a}--{b}> a mai:Complementarity ; '
                        f'mai:fromFiliere <voc/tee/{a}> ; mai:toFiliere <voc/tee/{b}> ; '
                        f'mai:relationKind "{kind}" ; rdfs:comment "{text}"@fr .')
-        for code, slug in MAPPED_NAF.items():
-            out.append(f'<voc/naf/{code}> a mai:NafActivity ; skos:notation "{code}" ; '
-                       f'skos:prefLabel "NAF {code}"@fr ; mai:proposedFiliere <voc/tee/{slug}> .')
+        for scope, table in (("spécifique", MAPPED_NAF), ("large", LARGE_NAF)):
+            for code, slug in table.items():
+                out.append(f'<voc/naf/{code}> a mai:NafActivity ; skos:notation "{code}" ; '
+                           f'skos:prefLabel "NAF {code}"@fr ; mai:proposedFiliere <voc/tee/{slug}> ; '
+                           f'mai:teeScope "{scope}" .')
         for code, label in UNMAPPED_NAF.items():
             out.append(f'<voc/naf/{code}> a mai:NafActivity ; skos:notation "{code}" ; '
                        f'skos:prefLabel "{label}"@fr .')
@@ -188,6 +191,14 @@ def test_inputs_read_the_world():
     assert communes(ctx).set_index("code").at["92001", "population"] == 30_000
     assert set(ctx._used) == {"acteurs_filieres", "territoires_communes", "filieres_tee",
                               "complementarites_filieres"}
+
+
+def test_large_scope_naf_links_count_only_on_request():
+    w, c = small_world()
+    specific = w.structure(c["c1"], ("renovation-energetique",), naf="43.29A")
+    generic = w.structure(c["c1"], ("renovation-energetique",), naf="43.21A")
+    assert list(actors(context(w.store()))["acteur"]) == [specific]
+    assert set(actors(context(w.store(), scope="large"))["acteur"]) == {specific, generic}
 
 
 def test_territory_scope_keeps_only_its_actors():

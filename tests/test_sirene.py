@@ -16,8 +16,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pyoxigraph import NamedNode, RdfFormat
-
 from maillage.graph.cli import main
 from maillage.graph.errors import InputError
 from maillage.graph.ingest.sirene import SireneOptions, import_sirene, write_sirene_reports
@@ -25,6 +23,7 @@ from maillage.graph.namespaces import Iris
 from maillage.graph.reference import build_reference
 from maillage.graph.settings import Settings
 from maillage.graph.store import MaillageStore
+from pyoxigraph import NamedNode, RdfFormat
 
 DATA = Path(__file__).parent / "data" / "sirene"
 IRIS = Iris()
@@ -41,8 +40,8 @@ PREFIX schema: <https://schema.org/>
 
 
 # ----------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def reference_nquads() -> bytes:
+@pytest.fixture(scope="session", name="reference_nquads")
+def reference_nquads_fixture() -> bytes:
     """The real reference graph (ontology, vocabularies, territories), built once."""
     store = MaillageStore(None)
     build_reference(store, Settings.from_env({}))
@@ -51,8 +50,8 @@ def reference_nquads() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def store(disk_store: MaillageStore, reference_nquads: bytes) -> MaillageStore:
+@pytest.fixture(name="store")
+def store_fixture(disk_store: MaillageStore, reference_nquads: bytes) -> MaillageStore:
     """An on-disk store holding the reference graph."""
     with disk_store.writing() as w:
         w.load(reference_nquads, RdfFormat.N_QUADS)
@@ -133,8 +132,8 @@ def test_clean_stock_mapping(store, settings):
     assert values(store, shop, "schema:postalCode") == ["93100"]
     assert values(store, shop, "mai:locatedIn") == [IRIS.commune("93048").value]
     assert values(store, shop, "mai:headquarters") == ["false"]
-    assert values(store, shop, "mai:filiere") == [IRIS.concept("tee", "reemploi").value,
-                                                   IRIS.concept("tee", "ressourcerie-recyclerie").value]
+    assert values(store, shop, "mai:filiere") == [
+        IRIS.concept("tee", "reemploi").value, IRIS.concept("tee", "ressourcerie-recyclerie").value]
     assert values(store, etab(CANAL + "00019"), "mai:locatedIn") == [
         IRIS.territory("arrondissement", "75110").value]
 
@@ -262,6 +261,23 @@ def test_dirty_stock_names(store, settings):
     assert not bool(store.query(q))
 
 
+def test_sql_identifier_checks_agree_with_common():
+    """The SQL Luhn macros give the same answer as ``common.luhn_ok`` (exhaustive on a range)."""
+    from maillage.graph.ingest.common import luhn_ok
+    from maillage.graph.ingest.sirene_sql import luhn_macro
+
+    con = duckdb.connect()
+    con.execute(luhn_macro("luhn9", 9) + luhn_macro("luhn14", 14))
+    sirens = [f"{n:09d}" for n in range(732829300, 732831300)]
+    sirets = [f"7328293200{n:04d}" for n in range(2000)]
+    check = "SELECT list({}(x) ORDER BY i) FROM unnest(?) WITH ORDINALITY t(x, i)"
+    got9 = con.execute(check.format("luhn9"), [sirens]).fetchone()[0]
+    got14 = con.execute(check.format("luhn14"), [sirets]).fetchone()[0]
+    assert got9 == [luhn_ok(x) for x in sirens] and sum(got9) == 200
+    assert got14 == [luhn_ok(x) for x in sirets] and sum(got14) == 200
+    con.close()
+
+
 # ----------------------------------------------------------------------------- bad files
 def _rewrite(src: Path, target: Path, edit) -> Path:
     lines = src.read_bytes().split(b"\n")
@@ -277,9 +293,9 @@ def _drop_column(lines: list[bytes], name: bytes) -> list[bytes]:
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, Path, str, int | None]]:
     ul, et = DATA / "StockUniteLegale_utf8.csv", DATA / "StockEtablissement_utf8.csv"
+    accent = "ATELIER VÉLO".encode("latin-1")
     latin = _rewrite(ul, tmp / "latin1.csv",
-                     lambda ls: ls[:3] + [ls[3].replace(b"ATELIER VELO", "ATELIER VÉLO".encode("latin-1"))]
-                     + ls[4:])
+                     lambda ls: ls[:3] + [ls[3].replace(b"ATELIER VELO", accent)] + ls[4:])
     fields = _rewrite(et, tmp / "fields.csv", lambda ls: ls[:4] + [ls[4] + b",extra"] + ls[5:])
     quote = _rewrite(ul, tmp / "quote.csv", lambda ls: ls[:5] + [ls[5].replace(b",O,", b',"O,', 1)]
                      + ls[6:])
@@ -337,13 +353,14 @@ def test_newer_stock_marks_closed_units_and_duplicates_nothing(store, settings):
     for siret in (CANAL + "00019", CANAL + "00027"):
         assert values(store, etab(siret), "mai:administrativeStatus") == [
             IRIS.concept("etats-administratifs", "F").value]
-    q = PREFIXES + "SELECT ?s (COUNT(*) AS ?n) WHERE { ?s mai:siren ?x } GROUP BY ?s HAVING (?n > 1)"
+    q = PREFIXES + ("SELECT ?s (COUNT(*) AS ?n) WHERE { ?s mai:siren ?x } "
+                    "GROUP BY ?s HAVING (?n > 1)")
     assert list(store.query(q)) == []
     assert len(values(store, s, "rov:legalName")) == 1
 
 
 def test_include_closed(store, settings):
-    ul, et = report_dict(run(store, settings, include_closed=True))
+    ul, _ = report_dict(run(store, settings, include_closed=True))
     assert ul["loaded"] == 6 and "closed" not in ul["filters"]
     assert values(store, structure(CLOSED), "mai:closingDate") == ["2021-06-30"]
     assert values(store, etab(CLOSED + "00016"), "mai:administrativeStatus") == [
@@ -383,9 +400,9 @@ def test_forced_synthetic_import_is_marked(store, settings):
 
 def test_marked_rows_never_reach_the_real_graph(tmp_path, store, settings):
     src = DATA / "StockUniteLegale_utf8.csv"
+    marked = "[SYNTHÉTIQUE] COOP".encode()
     mixed = _rewrite(src, tmp_path / "StockUniteLegale_utf8.csv",
-                     lambda ls: ls[:2] + [ls[2].replace(b"COOP RENOV", "[SYNTHÉTIQUE] COOP".encode())]
-                     + ls[3:])
+                     lambda ls: ls[:2] + [ls[2].replace(b"COOP RENOV", marked)] + ls[3:])
     with pytest.raises(InputError, match="never loaded into graph/sirene"):
         run(store, settings, ul=mixed)
     assert SIRENE not in store.named_graphs()

@@ -8,7 +8,6 @@ import json
 
 import duckdb
 import pytest
-
 from maillage.graph.cli import main
 from maillage.graph.ingest.common import luhn_ok
 from maillage.graph.ingest.sirene import SireneOptions, import_sirene
@@ -16,7 +15,7 @@ from maillage.graph.ingest.sirene_input import ET_COLUMNS, UL_COLUMNS
 from maillage.graph.ingest.synth import EMERGING_FROM, EMERGING_NAF, generate_stock
 from maillage.graph.namespaces import Iris
 from maillage.graph.store import MaillageStore
-from test_sirene import reference_nquads, store  # noqa: F401 - shared fixtures
+from test_sirene import reference_nquads_fixture, store_fixture  # noqa: F401 - shared fixtures
 
 IRIS = Iris()
 SYNTH = IRIS.graph("synthetique-sirene")
@@ -116,7 +115,7 @@ def test_import_finds_the_expected_counts_and_marks_everything(stock, store, set
       <http://www.w3.org/2000/01/rdf-schema#label> ?l }} }}"""
     assert all("[SYNTHÉTIQUE]" in r["l"].value for r in store.query(labels))
     assert bool(store.query(f"ASK {{ GRAPH <{SYNTH.value}> {{ <{SYNTH.value}> <{MAI}synthetic> "
-                            "true }} }}"))
+                            f"true }} }}"))
 
 
 def test_flagless_associations_come_with_the_family_option(stock, store, settings):
@@ -141,3 +140,18 @@ def test_cli(tmp_path, capsys):
     assert main(["synth", "--structures", "50", "--seed", "3", "--out", str(tmp_path)]) == 0
     assert "SYNTHETIC" in capsys.readouterr().out
     assert (tmp_path / "StockUniteLegale_utf8.csv").is_file()
+
+
+def test_every_drawn_code_exists():
+    from maillage.graph.ingest.synth import FAMILIES, NON_ESS_CATEGORIES, OTHER_NAF
+    from maillage.graph.resources import data_file
+
+    with data_file("reference", "naf_rev2.csv").open(encoding="utf-8") as fh:
+        naf = {r["naf_code"] for r in csv.DictReader(fh)}
+    assert {c for codes in OTHER_NAF.values() for c, _ in codes} | set(EMERGING_NAF) <= naf
+    with data_file("reference", "categories_juridiques_ess.csv").open(encoding="utf-8") as fh:
+        ess = {r["code"] for r in csv.DictReader(fh)}
+    drawn = {c for fam, (_, cats, _, _) in FAMILIES.items() for c, _ in cats
+             if fam != "societes-commerciales-ess"}
+    assert drawn <= ess
+    assert not {c for c, _ in NON_ESS_CATEGORIES} & ess

@@ -30,6 +30,7 @@ from ..settings import Settings
 from ..store import MaillageStore
 
 LEVELS = ("commune", "epci")
+SCOPES = ("specifique", "large")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Result:
     ``about`` lists the IRIs concerned (structures, filières, NAF activities, territories);
     ``values`` holds other ``mai:`` properties (``int``/``float``/``bool``/``str``/:class:`Iri`
     or lists of them); ``evidence`` is written as a JSON literal; ``not_computed`` says why a
-    metric is missing when it could not be computed; ``comment_fr`` is a French justification.
+    metric is missing when it could not be computed.
     """
 
     kind: str
@@ -68,7 +69,6 @@ class Result:
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     not_computed: str | None = None
-    comment_fr: str | None = None
 
 
 @dataclass
@@ -99,7 +99,10 @@ class AnalysisContext:
 
     ``level`` is the territorial unit of co-location (``commune`` or ``epci``); ``territory``
     restricts the actors to one territory (an INSEE code, an EPCI SIREN or an IRI);
-    ``options`` holds per-analysis parameters (``{"synergies": {"top_k": 3}}``).
+    ``scope`` is ``specifique`` (default: an actor counts in a filière reached only through a
+    NAF code of *large* scope, such as 94.99Z → AMAP, is left out) or ``large`` (every
+    materialised filière counts); ``options`` holds per-analysis parameters
+    (``{"synergies": {"top_k": 3}}``).
     """
 
     store: MaillageStore
@@ -107,16 +110,20 @@ class AnalysisContext:
     level: str = "commune"
     territory: str | None = None
     seed: int = 1
+    scope: str = "specifique"
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     _frames: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _used: list[str] = field(default_factory=list, repr=False)
+    query_seconds: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
             raise QueryError(
                 f"unknown territorial level {self.level!r}", hint="use --level commune or epci"
             )
+        if self.scope not in SCOPES:
+            raise QueryError(f"unknown scope {self.scope!r}", hint="use --scope specifique or large")
 
     @property
     def iris(self) -> Iris:
@@ -128,7 +135,10 @@ class AnalysisContext:
             self._used.append(query_id)
         key = (query_id, tuple(sorted(params.items())))
         if key not in self._frames:
+            t0 = time.perf_counter()
             self._frames[key] = query_dataframe(self.store, query_id, **params)
+            self.query_seconds[query_id] = (self.query_seconds.get(query_id, 0.0)
+                                            + time.perf_counter() - t0)
         return self._frames[key].copy()
 
     def derived(self, name: str, queries: list[str], build: Any) -> Any:
@@ -162,7 +172,8 @@ def run_analysis(ctx: AnalysisContext, name: str, compute: Any) -> AnalysisOutpu
     t0 = time.perf_counter()
     with ctx.recording() as used:
         parameters, results, tables, notes = compute(ctx)
-    common = {"level": ctx.level, "seed": str(ctx.seed), "territory": ctx.territory or ""}
+    common = {"level": ctx.level, "seed": str(ctx.seed), "territory": ctx.territory or "",
+              "scope": ctx.scope}
     return AnalysisOutput(
         name=name,
         run_id=run_id(name, started),

@@ -8,14 +8,15 @@
   structures — (filière, territory) through the complementarity relation: two structures are
   linked when they form a synergy candidate (complementary filières, same commune, EPCI or
   département; top-k per structure, see :mod:`~maillage.graph.analysis.synergies`), with edge
-  length 1/score. Above ``exact_limit`` nodes the betweenness is approximated from ``samples``
-  random sources (networkx, seeded); the ``igraph`` backend computes it exactly in C.
+  length 1/score. Above ``exact_limit`` nodes the betweenness is estimated from ``samples``
+  random sources (seeded), with networkx or with igraph (the same estimator, in C).
 
 Each broker records how many TEE domains and communes its neighbours span.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import networkx as nx
@@ -28,7 +29,7 @@ from .synergies import synergy_pairs
 
 NAME = "brokers"
 DEFAULTS: dict[str, Any] = {
-    "backend": "networkx", "exact_limit": 5000, "samples": 500, "max_results": 100,
+    "backend": "igraph", "exact_limit": 2000, "samples": 500, "max_results": 100,
 }
 
 
@@ -37,32 +38,42 @@ def betweenness(graph: nx.Graph, *, backend: str = "networkx", exact_limit: int 
                 ) -> tuple[dict[Any, float], str]:
     """Normalised betweenness of every node, and a description of the method used.
 
+    Above ``exact_limit`` nodes, shortest paths are counted from ``samples`` random sources
+    (drawn with ``seed``) and scaled by n/k (Brandes & Pich), with networkx or igraph.
+
     >>> g = nx.path_graph(["a", "b", "c"])
-    >>> betweenness(g, weight=None)[0]["b"]
-    1.0
+    >>> betweenness(g, weight=None)[0]["b"], betweenness(g, backend="igraph", weight=None)[0]["b"]
+    (1.0, 1.0)
     """
     n = graph.number_of_nodes()
     if n < 3:
         return {v: 0.0 for v in graph.nodes}, "exact (fewer than 3 nodes)"
+    k = min(samples, n) if n > exact_limit else None
+    how = "exact" if k is None else f"approximate, {k} sampled sources, seed {seed}"
     if backend == "igraph":
-        return _igraph_betweenness(graph, weight), "exact (igraph)"
-    if n > exact_limit:
-        k = min(samples, n)
-        values = nx.betweenness_centrality(graph, k=k, seed=seed, weight=weight, normalized=True)
-        return values, f"approximate (networkx, {k} sampled sources, seed {seed})"
-    return nx.betweenness_centrality(graph, weight=weight, normalized=True), "exact (networkx)"
+        return _igraph_betweenness(graph, weight, k, seed), f"{how} (igraph)"
+    if k is None:
+        return nx.betweenness_centrality(graph, weight=weight, normalized=True), f"{how} (networkx)"
+    values = nx.betweenness_centrality(graph, k=k, seed=seed, weight=weight, normalized=True)
+    return values, f"{how} (networkx)"
 
 
-def _igraph_betweenness(graph: nx.Graph, weight: str | None) -> dict[Any, float]:
+def _igraph_betweenness(graph: nx.Graph, weight: str | None, k: int | None,
+                        seed: int) -> dict[Any, float]:
     import igraph as ig
 
     nodes = list(graph.nodes)
-    index = {v: i for i, v in enumerate(nodes)}
-    g = ig.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b in graph.edges])
-    weights = [d[weight] for _, _, d in graph.edges(data=True)] if weight else None
-    raw = g.betweenness(weights=weights, directed=False)
     n = len(nodes)
-    scale = 2.0 / ((n - 1) * (n - 2))
+    index = {v: i for i, v in enumerate(nodes)}
+    g = ig.Graph(n=n, edges=[(index[a], index[b]) for a, b in graph.edges])
+    weights = [d[weight] for _, _, d in graph.edges(data=True)] if weight else None
+    if k is None:
+        raw, factor = g.betweenness(weights=weights, directed=False), 1.0
+    else:
+        sources = random.Random(seed).sample(range(n), k)
+        raw = g.betweenness(weights=weights, directed=False, sources=sources)
+        factor = n / k
+    scale = factor * 2.0 / ((n - 1) * (n - 2))
     return {v: raw[i] * scale for i, v in enumerate(nodes)}
 
 

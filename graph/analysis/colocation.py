@@ -5,11 +5,20 @@ Method (documented in the run's parameters and in each result's evidence):
 1. From ``acteurs_filieres`` + ``territoires_communes``, a filière is *present* in a territorial
    unit (commune/arrondissement, or EPCI with ``level="epci"``) when it has at least
    ``min_actors`` active actors there. The universe is the N units with at least one TEE actor.
-2. For each pair of filières (A, B) present in n_A and n_B units and together in n_AB:
-   ``lift = n_AB·N / (n_A·n_B)``, ``PMI = log2(lift)``, and the exact one-sided hypergeometric
-   p-value ``P(X ≥ n_AB)`` (A's and B's units drawn at random among N). Pairs with
-   n_AB ≥ ``min_support`` are tested; p-values are adjusted for multiple testing with
-   Benjamini–Hochberg, and a pair is an edge when lift > 1 and q ≤ ``alpha``.
+2. For each pair of filières (A, B) present together in n_AB units, the expected number E_AB
+   under a null model, ``lift = n_AB / E_AB``, ``PMI = log2(lift)`` and a one-sided p-value of
+   observing at least n_AB:
+
+   - ``null="size"`` (default): large communes hold every filière, so co-presence there is not
+     a sign of affinity. Each unit u keeps its number of actors m_u and each filière f its
+     overall share π_f; f is present in u with p_uf = P(Bin(m_u, π_f) ≥ min_actors), and
+     ``E_AB = Σ_u p_uA·p_uB``. The p-value is the Poisson tail P(Poisson(E_AB) ≥ n_AB), a
+     conservative approximation of the exact Poisson-binomial tail (Le Cam).
+   - ``null="uniform"``: A's n_A units and B's n_B units drawn uniformly among N:
+     ``E_AB = n_A·n_B / N`` and the exact hypergeometric p-value.
+
+   Pairs with n_AB ≥ ``min_support`` are tested; p-values are adjusted with Benjamini–Hochberg,
+   and a pair is an edge when lift > 1 and q ≤ ``alpha``.
 3. Communities of the edge graph (weights = PMI) by Louvain (networkx, seeded) or Leiden
    (igraph, seeded). A community whose filières belong to several TEE domains is flagged as a
    candidate cross-domain filière (e.g. réemploi des matériaux du BTP between économie
@@ -28,11 +37,18 @@ import pandas as pd
 
 from .base import AnalysisContext, AnalysisOutput, Note, Result, run_analysis
 from .inputs import ACTORS, COMMUNES, actors, filieres, units_column
-from .stats import benjamini_hochberg, cooccurrence_table, hypergeom_sf
+from .stats import (
+    benjamini_hochberg,
+    cooccurrence_table,
+    hypergeom_sf,
+    poisson_sf,
+    presence_probability,
+)
 
 NAME = "colocation"
 DEFAULTS: dict[str, Any] = {
-    "min_actors": 1, "min_support": 2, "alpha": 0.05, "method": "louvain", "resolution": 1.0,
+    "min_actors": 1, "min_support": 2, "alpha": 0.05, "null": "size", "method": "louvain",
+    "resolution": 1.0,
 }
 
 
@@ -41,48 +57,62 @@ class CoLocationNetwork:
     """Presence of filières in units, the tested pairs and the significant-edge graph."""
 
     units: int
-    presence: pd.DataFrame  # unit × filière, bool
+    counts: pd.DataFrame  # unit × filière, number of actors
     pairs: pd.DataFrame  # a, b, n_a, n_b, n_ab, expected, lift, pmi, p, q, edge
     graph: nx.Graph
 
 
-def presence_matrix(table: pd.DataFrame, unit: str, item: str, min_actors: int) -> pd.DataFrame:
-    """Unit × item boolean matrix: ``item`` has at least ``min_actors`` rows in ``unit``.
+def count_matrix(table: pd.DataFrame, unit: str, item: str) -> pd.DataFrame:
+    """Unit × item matrix of distinct actors (units with at least one actor).
 
     >>> t = pd.DataFrame({"u": ["x", "x", "y"], "f": ["A", "B", "A"], "acteur": [1, 2, 3]})
-    >>> presence_matrix(t, "u", "f", 1).astype(int).values.tolist()
+    >>> count_matrix(t, "u", "f").values.tolist()
     [[1, 1], [1, 0]]
     """
     counts = table.dropna(subset=[unit]).groupby([unit, item])["acteur"].nunique()
-    matrix = counts.unstack(fill_value=0) >= min_actors
-    return matrix.loc[matrix.any(axis=1)].sort_index().sort_index(axis=1)
+    return counts.unstack(fill_value=0).sort_index().sort_index(axis=1)
 
 
-def pair_statistics(left: pd.DataFrame, right: pd.DataFrame, units: int, min_support: int,
-               same_items: bool) -> pd.DataFrame:
-    """Lift, PMI and hypergeometric p-values of every (left item, right item) pair.
+def pair_statistics(left: pd.DataFrame, right: pd.DataFrame, *, min_actors: int,
+                    min_support: int, null: str, same_items: bool,
+                    left_columns: list[str] | None = None) -> pd.DataFrame:
+    """Co-presence, expected co-presence, lift, PMI, p- and q-values of item pairs.
 
-    ``left`` and ``right`` are boolean unit × item matrices on the same units; with
-    ``same_items`` only pairs a < b are kept.
+    ``left`` and ``right`` are unit × item count matrices (reindexed here on the union of their
+    units); ``left_columns`` restricts the left items tested (their shares still come from all
+    columns); with ``same_items`` only pairs a < b are kept.
     """
-    co = cooccurrence_table(left.to_numpy(), right.to_numpy())
-    n_a, n_b = left.sum(axis=0).to_numpy(), right.sum(axis=0).to_numpy()
+    units = left.index.union(right.index)
+    left, right = left.reindex(units, fill_value=0), right.reindex(units, fill_value=0)
+    if left_columns is not None:
+        keep = [c for c in left.columns if c in set(left_columns)]
+    else:
+        keep = list(left.columns)
+    pres_l, pres_r = left[keep] >= min_actors, right >= min_actors
+    co = cooccurrence_table(pres_l.to_numpy(), pres_r.to_numpy())
+    n_a, n_b = pres_l.sum(axis=0).to_numpy(), pres_r.sum(axis=0).to_numpy()
+    if null == "uniform":
+        expected = np.outer(n_a, n_b) / max(len(units), 1)
+    else:
+        prob_l = presence_probability(left.to_numpy(), min_actors)[:, left.columns.get_indexer(keep)]
+        expected = prob_l.T @ presence_probability(right.to_numpy(), min_actors)
     rows = []
-    for i, a in enumerate(left.columns):
+    for i, a in enumerate(keep):
         for j, b in enumerate(right.columns):
             if same_items and a >= b:
                 continue
-            n_ab = int(co[i, j])
-            expected = n_a[i] * n_b[j] / units if units else float("nan")
-            lift_ = n_ab / expected if expected else float("nan")
-            tested = n_ab >= min_support
-            p = hypergeom_sf(n_ab, units, int(n_a[i]), int(n_b[j])) if tested else float("nan")
-            rows.append((a, b, int(n_a[i]), int(n_b[j]), n_ab, expected, lift_, p))
+            n_ab, e = int(co[i, j]), float(expected[i, j])
+            p = float("nan")
+            if n_ab >= min_support:
+                p = (hypergeom_sf(n_ab, len(units), int(n_a[i]), int(n_b[j])) if null == "uniform"
+                     else poisson_sf(n_ab, e))
+            rows.append((a, b, int(n_a[i]), int(n_b[j]), n_ab, e, n_ab / e if e else np.nan, p))
     df = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "n_ab", "expected", "lift", "p"])
     df["pmi"] = np.log2(df["lift"].where(df["lift"] > 0))
     tested = df["p"].notna()
     df["q"] = np.nan
     df.loc[tested, "q"] = benjamini_hochberg(df.loc[tested, "p"].tolist())
+    df.attrs["units"] = len(units)
     return df
 
 
@@ -90,16 +120,16 @@ def build_network(ctx: AnalysisContext) -> CoLocationNetwork:
     """The co-location network of ``ctx`` (computed once, shared with the brokers analysis)."""
     def build() -> CoLocationNetwork:
         opt = {k: ctx.option(NAME, k, v) for k, v in DEFAULTS.items()}
-        presence = presence_matrix(actors(ctx), units_column(ctx.level), "filiere",
-                                   int(opt["min_actors"]))
-        units = len(presence)
-        pairs = pair_statistics(presence, presence, units, int(opt["min_support"]), same_items=True)
+        counts = count_matrix(actors(ctx), units_column(ctx.level), "filiere")
+        pairs = pair_statistics(counts, counts, min_actors=int(opt["min_actors"]),
+                                min_support=int(opt["min_support"]), null=str(opt["null"]),
+                                same_items=True)
         pairs["edge"] = (pairs["lift"] > 1) & (pairs["q"] <= float(opt["alpha"]))
         graph = nx.Graph()
-        graph.add_nodes_from(presence.columns)
+        graph.add_nodes_from(counts.columns)
         for row in pairs[pairs["edge"]].itertuples():
             graph.add_edge(row.a, row.b, weight=float(row.pmi), lift=float(row.lift))
-        return CoLocationNetwork(units, presence, pairs, graph)
+        return CoLocationNetwork(len(counts), counts, pairs, graph)
 
     return ctx.derived(f"colocation-{ctx.level}", [ACTORS, COMMUNES], build)
 
@@ -182,7 +212,8 @@ def compute(ctx: AnalysisContext) -> tuple[dict, list[Result], dict, list[Note]]
     info = filieres(ctx).set_index("filiere")
     labels = info["libelle"].to_dict()
     notes: list[Note] = []
-    params = {**opt, "universe_units": net.units, "test": "hypergeometric, Benjamini-Hochberg"}
+    test = "hypergeometric" if opt["null"] == "uniform" else "Poisson tail of the size null"
+    params = {**opt, "universe_units": net.units, "test": f"{test}, Benjamini-Hochberg"}
     reason = _too_few(net)
     if reason:
         notes.append(reason)
@@ -213,7 +244,7 @@ def _too_few(net: CoLocationNetwork) -> Note | None:
     if net.units < 3:
         return Note(f"Trop peu de territoires avec des acteurs TEE ({net.units}, il en faut 3).",
                     f"Too few territories with TEE actors ({net.units}, 3 needed).")
-    if net.presence.shape[1] < 2:
+    if net.counts.shape[1] < 2:
         return Note("Moins de deux filières présentes : pas de co-implantation à mesurer.",
                     "Fewer than two filières present: no co-location to measure.")
     return None

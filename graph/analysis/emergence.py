@@ -34,7 +34,7 @@ from .stats import smoothed_ratio
 
 NAME = "emergence"
 DEFAULTS: dict[str, Any] = {
-    "window": 3, "year": None, "min_recent": 5, "min_growth": 1.5, "alpha_smoothing": 1.0,
+    "window": 5, "year": None, "min_recent": 5, "min_growth": 1.5, "alpha_smoothing": 1.0,
     "beta": 0.5, "alpha": 0.05, "min_support": 2, "max_results": 100, "neighbours": 5,
 }
 
@@ -56,14 +56,21 @@ def reference_year(per_year: pd.Series) -> int | None:
 
 
 def creations_table(ctx: AnalysisContext) -> pd.DataFrame:
-    """Structures per activity, year, unit and state, within ``ctx.territory``."""
+    """Structures per activity, year, unit and state, within ``ctx.territory``.
+
+    ``rattachee``: the activity is mapped to a TEE filière (``activites_naf``); ``active``: the
+    structure has no closing date and a state other than C.
+    """
     df = ctx.frame(CREATIONS)
     places = scoped_communes(ctx)[["commune", "epci"]]
     df = df.merge(places, on="commune", how="inner")
+    naf = ctx.frame(NAF)
+    mapped = set(naf.loc[pd.to_numeric(naf["filieres"], errors="coerce").fillna(0) > 0,
+                         "activite"])
     df["annee"] = pd.to_numeric(df["annee"], errors="coerce").astype(float)
     df["structures"] = pd.to_numeric(df["structures"], errors="coerce").fillna(0).astype(int)
-    df["rattachee"] = df["rattachee"].astype(bool)
-    df["active"] = df["active"].astype(bool)
+    df["rattachee"] = df["activite"].isin(mapped)
+    df["active"] = (df["etat"].fillna("") != "C") & ~df["fermee"].fillna(False).astype(bool)
     return df
 
 
@@ -93,18 +100,21 @@ def growth_table(df: pd.DataFrame, year: int, window: int, alpha: float) -> pd.D
 
 def neighbour_table(ctx: AnalysisContext, df: pd.DataFrame, eligible: list[str],
                     opt: dict[str, Any]) -> pd.DataFrame:
-    """Lift/PMI/q of each eligible activity with each TEE filière over territorial units."""
+    """Lift/PMI/q of each eligible activity with each TEE filière over territorial units.
+
+    The activities' counts are those of all active structures (so a unit's size is its number of
+    ESS structures); the filières' counts those of the co-location network.
+    """
     unit = units_column(ctx.level)
-    active = df[df["active"] & ~df["rattachee"] & df["activite"].isin(eligible)]
-    counts = active.dropna(subset=[unit]).groupby([unit, "activite"])["structures"].sum()
-    naf_presence = counts.unstack(fill_value=0) > 0
-    filiere_presence = build_network(ctx).presence
-    if naf_presence.empty or filiere_presence.empty:
-        return pd.DataFrame(columns=["a", "b", "n_ab", "lift", "pmi", "q"])
-    units = naf_presence.index.union(filiere_presence.index)
-    left = naf_presence.reindex(units, fill_value=False)
-    right = filiere_presence.reindex(units, fill_value=False)
-    pairs = pair_statistics(left, right, len(units), int(opt["min_support"]), same_items=False)
+    active = df[df["active"]].dropna(subset=[unit])
+    counts = active.groupby([unit, "activite"])["structures"].sum().unstack(fill_value=0)
+    filiere_counts = build_network(ctx).counts
+    if counts.empty or filiere_counts.empty or not eligible:
+        return pd.DataFrame(columns=["a", "b", "n_ab", "lift", "pmi", "q", "neighbour"])
+    pairs = pair_statistics(counts, filiere_counts, min_actors=1,
+                            min_support=int(opt["min_support"]),
+                            null=str(ctx.option("colocation", "null", "size")),
+                            same_items=False, left_columns=eligible)
     pairs["neighbour"] = (pairs["lift"] > 1) & (pairs["q"] <= float(opt["alpha"]))
     return pairs
 

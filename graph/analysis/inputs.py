@@ -69,10 +69,13 @@ def all_actors(ctx: AnalysisContext) -> pd.DataFrame:
     """Active TEE actors × filière with commune, epci, departement, staff band code and year.
 
     One row per (actor, filière); an actor with several locations keeps the first. Not
-    restricted to ``ctx.territory`` (see :func:`actors`).
+    restricted to ``ctx.territory`` (see :func:`actors`). With ``ctx.scope == "specifique"``,
+    (actor, filière) rows due only to a NAF code of large scope are left out.
     """
     def build() -> pd.DataFrame:
-        df = ctx.frame(ACTORS).drop_duplicates(["acteur", "filiere"]).reset_index(drop=True)
+        df = ctx.frame(ACTORS).sort_values(["acteur", "filiere", "commune", "nom"],
+                                           na_position="last", kind="mergesort")
+        df = df.drop_duplicates(["acteur", "filiere"]).reset_index(drop=True)
         places = communes(ctx)[["commune", "epci", "departement"]]
         df = df.merge(places, on="commune", how="inner")
         df["tranche"] = df["tranche"].map(lambda v: last_segment(v) if isinstance(v, str) else "")
@@ -80,7 +83,10 @@ def all_actors(ctx: AnalysisContext) -> pd.DataFrame:
         df["annee"] = years.astype(float)
         return df.sort_values(["acteur", "filiere"]).reset_index(drop=True)
 
-    return ctx.derived("actors", [ACTORS, COMMUNES], build).copy()
+    df = ctx.derived("actors", [ACTORS, COMMUNES], build)
+    if ctx.scope == "specifique":
+        df = df[df["portee"].fillna("") != "large"].reset_index(drop=True)
+    return df.copy()
 
 
 def actors(ctx: AnalysisContext) -> pd.DataFrame:

@@ -110,8 +110,6 @@ def result_triples(run: NamedNode, result: Result) -> Iterable[tuple]:
         yield node, MAI.evidence, evidence_literal(result.evidence)
     if result.not_computed:
         yield node, MAI.notComputed, Literal(result.not_computed, language="fr")
-    if result.comment_fr:
-        yield node, RDFS.comment, Literal(result.comment_fr, language="fr")
 
 
 def run_triples(iris: Iris, output: AnalysisOutput) -> Iterable[tuple]:

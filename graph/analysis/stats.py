@@ -14,6 +14,10 @@ thousands of territories).
 [0.04, 0.053, 0.053, 0.5]
 >>> round(smoothed_ratio(9, 2), 2)
 3.33
+>>> round(poisson_sf(3, 1.0), 4), poisson_sf(0, 2.0)
+(0.0803, 1.0)
+>>> presence_probability(np.array([[2, 0], [0, 1]]), 1).round(3).tolist()
+[[0.889, 0.556], [0.667, 0.333]]
 """
 
 from __future__ import annotations
@@ -70,6 +74,40 @@ def hypergeom_sf(k: int, n: int, n_a: int, n_b: int) -> float:
     x = np.arange(lo, hi + 1)
     log_p = _log_comb(n_a, x) + _log_comb(n - n_a, n_b - x) - _log_comb(n, np.array([n_b]))[0]
     return float(min(1.0, np.exp(log_p).sum()))
+
+
+def poisson_sf(k: int, lam: float) -> float:
+    """P(X ≥ k) for X ~ Poisson(lam): a conservative tail for a sum of independent Bernoullis."""
+    if k <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    lf = _log_factorials(k + int(10 * lam) + 50)
+    if k <= lam:
+        i = np.arange(0, k)
+        return float(max(0.0, 1.0 - np.exp(-lam + i * math.log(lam) - lf[i]).sum()))
+    i = np.arange(k, len(lf))
+    return float(min(1.0, np.exp(-lam + i * math.log(lam) - lf[i]).sum()))
+
+
+def presence_probability(counts: np.ndarray, min_count: int) -> np.ndarray:
+    """P(item present in unit) if each unit's actors took items at their overall shares.
+
+    ``counts`` is a unit × item matrix of actor counts; unit u has m_u = its row sum and item f
+    a share π_f of all counts; "present" means at least ``min_count`` actors, so the probability
+    is the binomial tail P(Bin(m_u, π_f) ≥ min_count).
+    """
+    counts = np.asarray(counts, dtype=float)
+    m = counts.sum(axis=1, keepdims=True)
+    share = counts.sum(axis=0, keepdims=True) / max(counts.sum(), 1.0)
+    below = np.zeros(np.broadcast_shapes(m.shape, share.shape))
+    lf = _log_factorials(int(m.max()) if m.size else 0)
+    for i in range(min_count):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_c = lf[m.astype(int)] - lf[i] - lf[np.maximum(m.astype(int) - i, 0)]
+            term = np.exp(log_c + i * np.log(share) + (m - i) * np.log1p(-share))
+        below += np.where(m >= i, np.nan_to_num(term), 0.0)
+    return np.clip(1.0 - below, 0.0, 1.0)
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:

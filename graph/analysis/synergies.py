@@ -17,8 +17,10 @@ Scaling: pairs are never enumerated nationally. For each complementary pair (F, 
 and each territory of that level, only the ``top_k`` best partners by q are joined to each
 structure; since the score is ``w × q(y)`` for a fixed x, this finds each structure's exact
 top-k partners. Each structure then keeps its ``top_k`` best pairs (the cap is reported); a
-pair kept by either side is a candidate. At most ``max_stored`` pairs are written to the graph
-(all go to the CSV export).
+pair kept by either side is a candidate, and all candidates go to the CSV export. The graph
+receives the pairs that are among the ``stored_per_structure`` best of one of their structures
+(so every structure with a candidate has its best partner on its page), at most
+``max_stored`` of them, best first.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ LEVELS = ("commune", "epci", "departement")
 PROXIMITY = {"commune": 1.0, "epci": 0.6, "departement": 0.3}
 RELATION = {"amont-aval": 1.0, "reciproque": 0.9}
 RELATION_DEFAULT = 0.8
-DEFAULTS: dict[str, Any] = {"top_k": 5, "max_stored": 20_000, "max_level": "departement"}
+DEFAULTS: dict[str, Any] = {"top_k": 5, "stored_per_structure": 1, "max_stored": 20_000,
+                            "max_level": "departement"}
 PROXIMITY_FR = {"commune": "même commune", "epci": "même EPCI", "departement": "même département"}
 PROXIMITY_EN = {"commune": "same commune", "epci": "same EPCI", "departement": "same département"}
 
@@ -171,8 +174,7 @@ def _result(row: Any, labels: dict[str, str]) -> Result:
         label_fr=f"Synergie : {n1} ({f1}) — {n2} ({f2}), {PROXIMITY_FR[row.proximite]}",
         label_en=f"Synergy: {n1} ({f1}) — {n2} ({f2}), {PROXIMITY_EN[row.proximite]}",
         score=round(float(row.score), 6), rank=int(row.rang),
-        about=[row.acteur_1, row.acteur_2, row.filiere_1, row.filiere_2],
-        territory=row.territoire, values=values, comment_fr=row.justification or None,
+        about=[row.acteur_1, row.acteur_2], territory=row.territoire, values=values,
         evidence={
             "filieres": [f1, f2], "relation": row.relation or None,
             "justification": row.justification or None,

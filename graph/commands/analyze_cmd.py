@@ -35,17 +35,20 @@ def analyze(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Also export CSV and JSON files into this directory.")] = None,
     only: Annotated[list[str] | None, typer.Option("--only", help=_ONLY_HELP)] = None,
+    scope: Annotated[str, typer.Option(
+        "--scope", help="specifique (default): leave out filière links that come only from a "
+        "generic NAF code of large scope (94.99Z → AMAP…); large: keep them.")] = "specifique",
     seed: Annotated[int, typer.Option(
         "--seed", help="Random seed (communities, sampled betweenness).")] = 1,
     top_k: Annotated[int, typer.Option("--top-k", help="Synergies kept per structure.")] = 5,
     window: Annotated[int, typer.Option(
-        "--window", help="Years per window for emerging activities.")] = 3,
+        "--window", help="Years per window for emerging activities.")] = 5,
     year: Annotated[int | None, typer.Option(
         "--year", help="Reference year of emergence (default: the last complete year).")] = None,
     method: Annotated[str, typer.Option(
         "--method", help="Communities: louvain or leiden.")] = "louvain",
     backend: Annotated[str, typer.Option(
-        "--backend", help="Betweenness of brokers: networkx or igraph.")] = "networkx",
+        "--backend", help="Betweenness of brokers: igraph (fast) or networkx.")] = "igraph",
     write: Annotated[bool, typer.Option(
         "--write/--no-write", help="Write the results into graph/analyse (default) or not.")] = True,
     store: Annotated[Path | None, typer.Option(
@@ -58,6 +61,7 @@ def analyze(
     ctx = AnalysisContext(
         open_store(settings), settings, level=_choice(level, ("commune", "epci"), "--level"),
         territory=territory, seed=seed,
+        scope=_choice(scope, ("specifique", "large"), "--scope"),
         options={"synergies": {"top_k": top_k}, "emergence": {"window": window, "year": year},
                  "colocation": {"method": _choice(method, ("louvain", "leiden"), "--method")},
                  "brokers": {"backend": _choice(backend, ("networkx", "igraph"), "--backend")}},

@@ -31,6 +31,7 @@ import re
 import shutil
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,7 +216,8 @@ def _parquet_schema(path: Path) -> tuple[list[str], dict[str, str]]:
             f"DESCRIBE SELECT * FROM read_parquet({sql_string(str(path))})"
         ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(f"not a readable Parquet file: {_first_line(exc)}", path=str(path)) from exc
+        raise InputError(f"not a readable Parquet file: {_first_line(exc)}",
+                         path=str(path)) from exc
     finally:
         con.close()
     return [r[0] for r in rows], {r[0]: r[1] for r in rows}
@@ -229,7 +231,8 @@ def _check_columns(sf: StockFile) -> None:
         hint = (
             f"this looks like a {FILE_STEM[other]} file: check --{sf.kind}"
             if len(looks) > len(REQUIRED[other]) // 2
-            else f"expected the header of {FILE_STEM[sf.kind]} (see data/reference/sirene_columns.md)"
+            else f"expected the header of {FILE_STEM[sf.kind]} "
+            "(see data/reference/sirene_columns.md)"
         )
         shown = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
         raise InputError(
@@ -242,11 +245,14 @@ def _check_columns(sf: StockFile) -> None:
 
 
 # ----------------------------------------------------------------------------- DuckDB sources
-def source_sql(sf: StockFile, columns: dict[str, str]) -> str:
-    """A SELECT of ``rec`` (record number, 1-based) and the cleaned ``columns`` (alias → name).
+def source_sql(sf: StockFile, columns: dict[str, str], raw: Iterable[str] = ()) -> str:
+    """A SELECT of ``rec`` (record number, 1-based) and ``columns`` (alias → INSEE name).
 
-    Values are trimmed; empty strings and INSEE's ``[ND]`` (not diffusible) become NULL.
+    Values are trimmed; empty strings and INSEE's ``[ND]`` (not diffusible) become NULL —
+    except for the aliases in ``raw``, left as read (clean them later with the SQL macro
+    ``clean``: cheaper when only a few rows are kept).
     """
+    keep_raw = set(raw)
     if sf.fmt == "csv":
         cols = ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in sf.columns)
         reader = (
@@ -256,11 +262,12 @@ def source_sql(sf: StockFile, columns: dict[str, str]) -> str:
         )
     else:
         reader = f"read_parquet({sql_string(str(sf.data_path))})"
-    exprs = ", ".join(f"{_clean(sf, name)} AS {alias}" for alias, name in columns.items())
+    exprs = ", ".join(f"{_value(sf, name, alias not in keep_raw)} AS {alias}"
+                      for alias, name in columns.items())
     return f"SELECT ordinality AS rec, {exprs} FROM {reader} WITH ORDINALITY"
 
 
-def _clean(sf: StockFile, name: str) -> str:
+def _value(sf: StockFile, name: str, clean: bool) -> str:
     col = '"' + name.replace('"', '""') + '"'
     if name not in sf.columns:
         return "CAST(NULL AS VARCHAR)"
@@ -269,7 +276,7 @@ def _clean(sf: StockFile, name: str) -> str:
     width = {"siren": 9, "nic": 5, "siret": 14, "nicSiegeUniteLegale": 5}.get(name)
     if width and kind != "VARCHAR":  # a Parquet file may type identifiers as integers
         value = f"lpad({value}, {width}, '0')"
-    return f"nullif(nullif(trim({value}), ''), '[ND]')"
+    return f"nullif(nullif(trim({value}), ''), '[ND]')" if clean else value
 
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -287,7 +294,8 @@ def translate_error(exc: duckdb.Error, files: list[StockFile]) -> InputError | N
     if m is None:
         if "parquet" not in text.lower() and target.fmt != "parquet":
             return None
-        return InputError(f"cannot read the Parquet file: {_first_line(exc)}", path=str(target.path))
+        return InputError(f"cannot read the Parquet file: {_first_line(exc)}",
+                          path=str(target.path))
     return InputError(
         f"malformed CSV: {_what(text)}", path=str(target.path), line=int(m.group(1)),
         hint=f"expected {len(target.columns)} comma-separated UTF-8 fields per line, "

@@ -38,6 +38,7 @@ from .sirene_input import StockFile, source_sql, sql_string
 
 IDF_DEPARTEMENTS = ("75", "77", "78", "91", "92", "93", "94", "95")
 SYNTHETIC_MARK = "[SYNTHÉTIQUE]"
+ANNUAIRE = "https://annuaire-entreprises.data.gouv.fr/entreprise/"
 
 UL_FIELDS = {
     "siren": "siren", "diff": "statutDiffusionUniteLegale", "dcrea": "dateCreationUniteLegale",
@@ -64,12 +65,7 @@ ET_FIELDS = {
 }
 
 _MACROS = r"""
-CREATE OR REPLACE MACRO luhn_ok(s) AS (
-  list_sum(list_transform(range(length(s)), lambda i:
-    CASE WHEN (length(s) - i) % 2 = 0
-         THEN (2 * CAST(substr(s, i + 1, 1) AS INTEGER)) // 10
-              + (2 * CAST(substr(s, i + 1, 1) AS INTEGER)) % 10
-         ELSE CAST(substr(s, i + 1, 1) AS INTEGER) END)) % 10 = 0);
+CREATE OR REPLACE MACRO clean(x) AS (nullif(nullif(trim(x), ''), '[ND]'));
 CREATE OR REPLACE MACRO bad_date(d) AS (
   d IS NOT NULL AND (NOT regexp_full_match(d, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
                      OR try_cast(d AS DATE) IS NULL));
@@ -93,9 +89,23 @@ class Lookups:
     previous_sirets: Iterable[str]
 
 
+def luhn_macro(name: str, width: int) -> str:
+    """A DuckDB macro: True if a ``width``-digit string passes the Luhn check (unrolled).
+
+    >>> "ascii(substr(s, 9, 1)) - 48" in luhn_macro("luhn9", 9)
+    True
+    """
+    terms = []
+    for i in range(1, width + 1):
+        d = f"(ascii(substr(s, {i}, 1)) - 48)"
+        doubled = (width - i) % 2 == 1  # every second digit from the right
+        terms.append(f"(2 * {d} - CASE WHEN {d} >= 5 THEN 9 ELSE 0 END)" if doubled else d)
+    return f"CREATE OR REPLACE MACRO {name}(s) AS (({' + '.join(terms)}) % 10 = 0);"
+
+
 def setup(con: duckdb.DuckDBPyConnection, lk: Lookups) -> None:
     """Create the macros and the lookup tables."""
-    con.execute(_MACROS)
+    con.execute(_MACROS + luhn_macro("luhn9", 9) + luhn_macro("luhn14", 14))
     _table(con, "territory", ["code", "iri"], lk.territory.items())
     _table(con, "naf_codes", ["code"], ((c,) for c in lk.naf_codes))
     _table(con, "families", ["cj", "iri"], lk.families.items())
@@ -123,17 +133,32 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, cols: list[str], rows: Ite
     con.unregister("_frame")
 
 
-def _struct(fields: Iterable[str], prefix: str = "") -> str:
-    return "struct_pack(" + ", ".join(f"{f} := {prefix}{f}" for f in fields) + ")"
+UL_CLASSIFY = ("siren", "etat", "ess", "cj", "dcrea", "ddebut")
+ET_CLASSIFY = ("siren", "siret", "commune", "etat", "dcrea", "ddebut")
+
+
+def _payload(fields: Iterable[str]) -> str:
+    """The struct of a row worth keeping (kept or quarantined), NULL for the others."""
+    packed = ", ".join(f"{f} := {f}" for f in fields)
+    return f"CASE WHEN reason IS NULL OR reason LIKE 'Q:%' THEN struct_pack({packed}) END"
+
+
+def _unnest_clean(table: str, fields: Iterable[str], classify: Iterable[str]) -> str:
+    """SELECT the kept rows of ``table``, cleaning the fields read raw."""
+    done = {"rec", "commune_iri", *classify}
+    cols = ", ".join(f if f in done else f"clean({f}) AS {f}" for f in fields)
+    return (f"SELECT reason, {cols} FROM (SELECT reason, unnest(rows, recursive := true) "
+            f"FROM {table} WHERE rows IS NOT NULL)")
 
 
 # ----------------------------------------------------------------------------- scans
-def scan_unites_legales(con: duckdb.DuckDBPyConnection, sf: StockFile, include_closed: bool) -> None:
+def scan_unites_legales(con: duckdb.DuckDBPyConnection, sf: StockFile,
+                        include_closed: bool) -> None:
     """Classify every legal unit: table ``ul_agg`` (reason, n, rows) then ``ul_rows``."""
     closed_ok = "true" if include_closed else "false"
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE ul_agg AS
-    WITH src AS ({source_sql(sf, UL_FIELDS)}),
+    WITH src AS ({source_sql(sf, UL_FIELDS, raw=set(UL_FIELDS) - set(UL_CLASSIFY))}),
     c AS (SELECT src.*, CASE
       WHEN NOT (coalesce(ess, '') = 'O' OR coalesce(cj IN (SELECT code FROM extra_cj), false))
         THEN 'F:not ESS'
@@ -141,18 +166,17 @@ def scan_unites_legales(con: duckdb.DuckDBPyConnection, sf: StockFile, include_c
       WHEN etat = 'C' AND NOT {closed_ok}
            AND NOT coalesce(siren IN (SELECT siren FROM prev_siren), false) THEN 'F:closed'
       WHEN NOT regexp_full_match(coalesce(siren, ''), '[0-9]{{9}}') THEN 'Q:SIREN is not 9 digits'
-      WHEN NOT luhn_ok(siren) THEN 'Q:SIREN fails the Luhn check'
+      WHEN NOT luhn9(siren) THEN 'Q:SIREN fails the Luhn check'
       WHEN etat IS NULL OR etat NOT IN ('A', 'C') THEN 'Q:unknown administrative state'
       WHEN bad_date(dcrea) THEN 'Q:unparsable date (dateCreationUniteLegale)'
       WHEN etat = 'C' AND bad_date(ddebut) THEN 'Q:unparsable date (dateDebut)'
-      END AS reason FROM src)
-    SELECT reason, count(*) AS n,
-      list({_struct(['rec', *UL_FIELDS])}) FILTER (WHERE reason IS NULL OR reason LIKE 'Q:%')
-        AS rows
-    FROM c GROUP BY reason""")
-    con.execute("""
+      END AS reason FROM src),
+    k AS (SELECT reason, {_payload(['rec', *UL_FIELDS])} AS payload FROM c)
+    SELECT reason, count(*) AS n, list(payload) FILTER (WHERE payload IS NOT NULL) AS rows
+    FROM k GROUP BY reason""")
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE ul_rows AS
-    SELECT reason, unnest(rows, recursive := true) FROM ul_agg WHERE rows IS NOT NULL;
+      {_unnest_clean('ul_agg', ['rec', *UL_FIELDS], UL_CLASSIFY)};
     UPDATE ul_rows SET reason = 'Q:duplicate SIREN' WHERE reason IS NULL AND rec NOT IN
       (SELECT min(rec) FROM ul_rows WHERE reason IS NULL GROUP BY siren);
     CREATE OR REPLACE TEMP TABLE ul_status AS
@@ -161,13 +185,14 @@ def scan_unites_legales(con: duckdb.DuckDBPyConnection, sf: StockFile, include_c
     """)
 
 
-def scan_etablissements(con: duckdb.DuckDBPyConnection, sf: StockFile, include_closed: bool) -> None:
+def scan_etablissements(con: duckdb.DuckDBPyConnection, sf: StockFile,
+                        include_closed: bool) -> None:
     """Classify every establishment (``et_agg``, ``et_rows``) and decide the kept units."""
     closed_ok = "true" if include_closed else "false"
     deps = ", ".join(sql_string(d) for d in IDF_DEPARTEMENTS)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE et_agg AS
-    WITH src AS ({source_sql(sf, ET_FIELDS)}),
+    WITH src AS ({source_sql(sf, ET_FIELDS, raw=set(ET_FIELDS) - set(ET_CLASSIFY))}),
     c AS (SELECT s.*, t.iri AS commune_iri, u.status AS ustatus, CASE
       WHEN u.status IS NULL THEN 'F:unit not selected'
       WHEN u.status = 'Q' THEN 'F:unit quarantined'
@@ -178,27 +203,27 @@ def scan_etablissements(con: duckdb.DuckDBPyConnection, sf: StockFile, include_c
       WHEN NOT regexp_full_match(coalesce(s.siret, ''), '[0-9]{{14}}')
         THEN 'Q:SIRET is not 14 digits'
       WHEN left(s.siret, 9) <> s.siren THEN 'Q:SIRET does not start with the SIREN'
-      WHEN left(s.siret, 9) <> '356000000' AND NOT luhn_ok(s.siret)
+      WHEN left(s.siret, 9) <> '356000000' AND NOT luhn14(s.siret)
         THEN 'Q:SIRET fails the Luhn check'
       WHEN bad_date(s.dcrea) THEN 'Q:unparsable date (dateCreationEtablissement)'
       WHEN s.etat = 'F' AND bad_date(s.ddebut) THEN 'Q:unparsable date (dateDebut)'
       END AS reason
       FROM src s LEFT JOIN ul_status u ON s.siren = u.siren
       LEFT JOIN territory t ON s.commune = t.code
-      LEFT JOIN prev_siret p ON s.siret = p.siret)
-    SELECT reason, count(*) AS n,
-      list({_struct(['rec', 'commune_iri', *ET_FIELDS])})
-        FILTER (WHERE reason IS NULL OR reason LIKE 'Q:%') AS rows,
-      list(struct_pack(siren := siren, commune_iri := commune_iri))
-        FILTER (WHERE ustatus = 'C' AND siege = 'true' AND commune_iri IS NOT NULL) AS sieges
-    FROM c GROUP BY reason""")
-    con.execute("""
+      LEFT JOIN prev_siret p ON s.siret = p.siret),
+    k AS (SELECT reason, siren, CASE WHEN ustatus = 'C' AND siege = 'true'
+                 AND commune_iri IS NOT NULL THEN siren END AS siege_of,
+          {_payload(['rec', 'commune_iri', *ET_FIELDS])} AS payload FROM c)
+    SELECT reason, count(*) AS n, list(payload) FILTER (WHERE payload IS NOT NULL) AS rows,
+      list(siege_of) FILTER (WHERE siege_of IS NOT NULL) AS sieges
+    FROM k GROUP BY reason""")
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE et_rows AS
-    SELECT reason, unnest(rows, recursive := true) FROM et_agg WHERE rows IS NOT NULL;
+      {_unnest_clean('et_agg', ['rec', 'commune_iri', *ET_FIELDS], ET_CLASSIFY)};
     UPDATE et_rows SET reason = 'Q:duplicate SIRET' WHERE reason IS NULL AND rec NOT IN
       (SELECT min(rec) FROM et_rows WHERE reason IS NULL GROUP BY siret);
     CREATE OR REPLACE TEMP TABLE sieges AS
-      SELECT DISTINCT s.siren FROM (SELECT unnest(sieges) AS s FROM et_agg);
+      SELECT DISTINCT unnest(sieges) AS siren FROM et_agg;
     UPDATE ul_rows SET reason = 'F:no establishment in Île-de-France'
       WHERE reason IS NULL
         AND siren NOT IN (SELECT siren FROM et_rows WHERE reason IS NULL)
@@ -346,8 +371,7 @@ def unit_lines_sql(t: Terms) -> str:
         t.q(MAI.tradeName, "lit(du2)", "public AND du2 <> du1"),
         t.q(MAI.tradeName, "lit(du3)", "public AND du3 <> du1"),
         t.q(MAI.rna, "lit(rna)", "public"),
-        t.q(RDFS.seeAlso, "'<https://annuaire-entreprises.data.gouv.fr/entreprise/' || siren || '>'",
-            "public"),
+        t.q(RDFS.seeAlso, f"{sql_string('<' + ANNUAIRE)} || siren || '>'", "public"),
         t.q(MAI.legalCategory, t.iri("voc/categories-juridiques/", "cj"),
             "regexp_full_match(cj, '[0-9]{4}')"),
         t.q(MAI.essFamily, "'<' || family || '>'"),
@@ -406,14 +430,18 @@ def establishment_lines_sql(t: Terms) -> str:
     SELECT {_lines(t, lines)} FROM e"""
 
 
-def write_nquads(con: duckdb.DuckDBPyConnection, t: Terms, out_dir: Path) -> list[Path]:
-    """Write the N-Quads of the kept units and establishments; one file per DuckDB thread."""
-    target = out_dir / "nquads"
+def write_nquads(con: duckdb.DuckDBPyConnection, t: Terms, out_dir: Path) -> tuple[list[Path], int]:
+    """Write the N-Quads of the kept units and establishments: two files (loaded in parallel).
+
+    Returns the files and the number of lines written.
+    """
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"""
-      COPY (SELECT line FROM ({unit_lines_sql(t)})
-            UNION ALL SELECT line FROM ({establishment_lines_sql(t)}))
-      TO {sql_string(str(target))}
-      (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', PER_THREAD_OUTPUT true,
-       FILE_EXTENSION 'nq')""")
-    return sorted(p for p in target.iterdir() if p.stat().st_size > 0)
+    files, lines = [], 0
+    for name, sql in (("units.nq", unit_lines_sql(t)), ("establishments.nq",
+                                                        establishment_lines_sql(t))):
+        target = out_dir / name
+        row = con.execute(f"COPY ({sql}) TO {sql_string(str(target))} "
+                          "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '')").fetchone()
+        files.append(target)
+        lines += int(row[0]) if row else 0
+    return files, lines

@@ -12,19 +12,17 @@ and loads the files only into ``graph/synthetique-sirene``. SIREN/SIRET numbers 
 check but are random: they may coincide with real companies (INSEE has no reserved test
 range), which is why the names, not the numbers, carry the mark.
 
-**Rows written** (N = ``structures``):
+**Rows written** (N = ``structures``) and what a default import does with them:
 
-==========================================  ======== =================================================
-segment                                     units    import outcome (default options)
-==========================================  ======== =================================================
-active ESS units (flag O), siège in IdF     N        loaded
-closed ESS units (state C, dateDebut)       6 % N    filtered "closed"
-associations 9220 without the ESS flag      3 % N    filtered "not ESS" (loaded with --add-families)
-non-ESS companies (flag N or empty)         10 % N   filtered "not ESS"
-natural persons (category 1000, no flag)    1 % N    filtered "not ESS"
-ESS units with no establishment in IdF      2 % N    filtered "no establishment in Île-de-France"
-``extra_units`` (benchmarks): 90 % non-ESS, 10 % ESS, all outside Île-de-France
-==========================================  ======== =================================================
+* N active ESS units (flag O) with their siège in Île-de-France — loaded;
+* 6 % × N closed ESS units (state C, ``dateDebut`` = closing) — filtered "closed";
+* 3 % × N associations (9220) without the ESS flag — filtered "not ESS", loaded with
+  ``--add-families associations``;
+* 10 % × N non-ESS companies (flag N or empty) and 1 % × N natural persons (category 1000, no
+  flag) — filtered "not ESS";
+* 2 % × N ESS units with no establishment in Île-de-France — filtered "no establishment in
+  Île-de-France";
+* ``extra_units`` (benchmarks): 90 % non-ESS, 10 % ESS, all outside Île-de-France.
 
 Establishments: 1 + Poisson(0.4) per unit (≈ 1.4), the first is the siège. Secondary
 establishments of IdF units are outside Île-de-France with probability 3 % and closed with
@@ -50,14 +48,14 @@ probability 5 %; establishments of closed units are closed.
   frequent; an assumption), a thin uniform tail 1901–1949; 3 % are 1900-01-01 (INSEE's
   "unknown").
 * Staff bands: 55 % non-employers (``NN``); employers follow weights whose band-midpoint mean is
-  ≈ 5.9 employees per establishment (:func:`mean_employees`), close to the Île-de-France figure
+  ≈ 6.0 employees per establishment (:func:`mean_employees`), as the Île-de-France figure
   490,400 employees / 81,500 ESS establishments = 6.0 at the end of 2021 (Insee Analyses
   Île-de-France n° 188, cited in ``data/reference/convention_ademe_cress.md`` § 5).
 * ``statutDiffusion`` P for 2 % of units (their establishments too), with ``[ND]`` in the
   protected fields as INSEE prints them (the marked denomination is kept).
 
 >>> round(mean_employees(), 1)
-5.9
+6.0
 >>> luhn_check_digits(np.array([73282932]), 8).tolist()
 [0]
 """
@@ -92,10 +90,10 @@ OTHER_NAF = {  # family: [(non-TEE NAF code, weight)] — assumptions
     "associations": [("94.99Z", 0.45), ("88.99B", 0.12), ("93.12Z", 0.08), ("85.59A", 0.06),
                      ("90.01Z", 0.05), ("88.10A", 0.04), ("87.30A", 0.03), ("94.12Z", 0.03),
                      ("85.51Z", 0.03), ("68.20B", 0.03), ("91.02Z", 0.02), ("88.91A", 0.03),
-                     ("74.90B", 0.01), ("70.22Z", 0.01), ("96.09Z", 0.01)],
-    "cooperatives": [("62.01Z", 0.2), ("70.22Z", 0.1), ("47.11F", 0.2), ("41.20A", 0.2),
-                     ("64.19Z", 0.2), ("74.90B", 0.1)],
-    "societes-commerciales-ess": [("70.22Z", 0.3), ("62.01Z", 0.2), ("88.99B", 0.2),
+                     ("74.90B", 0.005), ("70.22Z", 0.005), ("96.09Z", 0.005)],
+    "cooperatives": [("62.01Z", 0.2), ("69.20Z", 0.1), ("47.11F", 0.2), ("41.20A", 0.2),
+                     ("64.19Z", 0.2), ("82.11Z", 0.1)],
+    "societes-commerciales-ess": [("73.11Z", 0.3), ("62.01Z", 0.2), ("88.99B", 0.2),
                                   ("56.10A", 0.2), ("47.91B", 0.1)],
     "mutuelles": [("65.12Z", 0.6), ("65.11Z", 0.2), ("86.21Z", 0.2)],
     "fondations": [("88.99B", 0.4), ("94.99Z", 0.3), ("72.19Z", 0.2), ("86.10Z", 0.1)],
@@ -105,11 +103,12 @@ OTHER_NAF = {  # family: [(non-TEE NAF code, weight)] — assumptions
 NON_ESS_CATEGORIES = [("5710", 0.5), ("5499", 0.3), ("5599", 0.1), ("6540", 0.1)]
 EMERGING_NAF = ("74.90B", "70.22Z", "96.09Z")
 EMERGING_FROM, EMERGING_SHARE = 2019, 0.15
-BANDS = [("01", 0.52, 1.5), ("02", 0.25, 4.0), ("03", 0.11, 7.5), ("11", 0.08, 14.5),
-         ("12", 0.03, 34.5), ("21", 0.008, 74.5), ("22", 0.0015, 149.5), ("32", 0.0005, 374.5)]
+BANDS = [("01", 0.515, 1.5), ("02", 0.25, 4.0), ("03", 0.11, 7.5), ("11", 0.08, 14.5),
+         ("12", 0.035, 34.5), ("21", 0.008, 74.5), ("22", 0.0015, 149.5), ("32", 0.0005, 374.5)]
 EMPLOYER_SHARE, P_SHARE, UNKNOWN_DATE_SHARE = 0.45, 0.02, 0.03
 AWAY = [  # communes outside Île-de-France: (code, name, postcode)
-    ("69381", "LYON 1ER ARRONDISSEMENT", "69001"), ("13201", "MARSEILLE 1ER ARRONDISSEMENT", "13001"),
+    ("69381", "LYON 1ER ARRONDISSEMENT", "69001"),
+    ("13201", "MARSEILLE 1ER ARRONDISSEMENT", "13001"),
     ("33063", "BORDEAUX", "33000"), ("59350", "LILLE", "59000"), ("44109", "NANTES", "44000"),
     ("31555", "TOULOUSE", "31000"), ("67482", "STRASBOURG", "67000"), ("35238", "RENNES", "35000"),
     ("34172", "MONTPELLIER", "34000"), ("45234", "ORLEANS", "45000"),
@@ -311,7 +310,8 @@ def _unit_sql(naf: list[str], cjs: list[str]) -> dict[str, str]:
         "dateCreationUniteLegale": created,
         "sigleUniteLegale": (f"CASE WHEN p THEN '[ND]' WHEN sigle AND NOT {person} "
                              "THEN 'SYN' || CAST(serial AS VARCHAR) END"),
-        "sexeUniteLegale": f"CASE WHEN {person} THEN CASE WHEN serial % 2 = 0 THEN 'F' ELSE 'M' END END",
+        "sexeUniteLegale": (f"CASE WHEN {person} THEN "
+                            "CASE WHEN serial % 2 = 0 THEN 'F' ELSE 'M' END END"),
         "prenom1UniteLegale": f"CASE WHEN {person} THEN 'SYNTHÉTIQUE' END",
         "prenomUsuelUniteLegale": f"CASE WHEN {person} THEN 'SYNTHÉTIQUE' END",
         "identifiantAssociationUniteLegale": ("CASE WHEN cj_code LIKE '92%' AND serial % 5 <> 0 "
@@ -353,8 +353,10 @@ def _et_sql(naf: list[str]) -> dict[str, str]:
         "dateDernierTraitementEtablissement": "'2025-12-31T23:59:59'",
         "etablissementSiege": "CASE WHEN e.rank = 0 THEN 'true' ELSE 'false' END",
         "nombrePeriodesEtablissement": "'1'",
-        "numeroVoieEtablissement": f"CASE WHEN {hidden} THEN '[ND]' ELSE CAST(e.numero AS VARCHAR) END",
-        "typeVoieEtablissement": f"CASE WHEN {hidden} THEN '[ND]' ELSE {_sql_list(VOIES)}[e.voie + 1] END",
+        "numeroVoieEtablissement": (f"CASE WHEN {hidden} THEN '[ND]' "
+                                    "ELSE CAST(e.numero AS VARCHAR) END"),
+        "typeVoieEtablissement": (f"CASE WHEN {hidden} THEN '[ND]' "
+                                  f"ELSE {_sql_list(VOIES)}[e.voie + 1] END"),
         "libelleVoieEtablissement": (f"CASE WHEN {hidden} THEN '[ND]' ELSE 'DE LA SYNTHESE ' || "
                                      "CAST(e.street AS VARCHAR) END"),
         "codePostalEtablissement": "c.postcode", "libelleCommuneEtablissement": "c.name",
@@ -405,7 +407,8 @@ def generate_stock(out_dir: Path, structures: int, seed: int = 0, *, extra_units
         con.register("units", units)
         con.register("ets", ets)
         con.register("places", places)
-        ul_path, et_path = out_dir / "StockUniteLegale_utf8.csv", out_dir / "StockEtablissement_utf8.csv"
+        ul_path = out_dir / "StockUniteLegale_utf8.csv"
+        et_path = out_dir / "StockEtablissement_utf8.csv"
         _copy(con, UL_COLUMNS, _unit_sql(naf, cjs), "units", ul_path, "siren")
         _copy(con, ET_COLUMNS, _et_sql(naf),
               "ets e JOIN units u ON u.row = e.unit JOIN places c ON c.rowid_ = e.place",
