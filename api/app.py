@@ -7,6 +7,7 @@ lifespan. Errors all leave in the JSON error shape of :mod:`maillage.api.errors`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -15,26 +16,27 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from maillage.graph import __version__
+from maillage.graph.errors import ConfigError
+from maillage.graph.resources import _path
+from maillage.graph.settings import Settings
+from maillage.graph.store import MaillageStore
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from maillage.graph import __version__
-from maillage.graph.errors import ConfigError
-from maillage.graph.resources import _path
-from maillage.graph.settings import Settings
-from maillage.graph.store import MaillageStore
-
 from .errors import ApiError
 from .limits import LimitsMiddleware
 from .metrics import Metrics, MetricsMiddleware
+from .sparql import SparqlFastPath
 from .web import error_response
 from .workers import JobRunner, retire_process
 
 log = logging.getLogger("maillage.api")
 
+RETIRED_EXIT_CODE = 75  # not uvicorn's 3 (startup failure), so its supervisor starts a new one
 EXPOSED_HEADERS = ["Maillage-Truncated", "Maillage-Row-Limit", "Warning", "ETag",
                    "Last-Modified", "Location", "Content-Location"]
 
@@ -61,14 +63,16 @@ def create_app(settings: Settings, *, store: MaillageStore | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warming = asyncio.get_running_loop().create_task(_warm_up(runner))
         try:
             yield
         finally:
+            warming.cancel()
             runner.close()
             if runner.runaway and supervised:
                 log.warning("process %d exits now to stop %d runaway job(s)", os.getpid(),
                             runner.runaway)
-                os._exit(3)
+                os._exit(RETIRED_EXIT_CODE)
 
     app = FastAPI(
         title="Maillage", version=__version__, lifespan=lifespan,
@@ -85,6 +89,7 @@ def create_app(settings: Settings, *, store: MaillageStore | None = None,
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(_path("maillage.api", "static"))),
               name="static")
+    app.add_middleware(SparqlFastPath)
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
         allow_headers=["Accept", "Content-Type", "Authorization", "If-None-Match",
@@ -94,6 +99,14 @@ def create_app(settings: Settings, *, store: MaillageStore | None = None,
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(LimitsMiddleware, settings=settings)
     return app
+
+
+async def _warm_up(runner: JobRunner) -> None:
+    """Compute the caches of the store generation in the background (errors only logged)."""
+    try:
+        await runner.call("warm_up", timeout=max(runner.settings.query_timeout_s, 300.0))
+    except ApiError as exc:
+        log.warning("warm-up skipped: %s", exc)
 
 
 def _routers() -> list[Any]:
@@ -133,10 +146,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 async def _error_page(request: Request, error: ApiError) -> Response:
     """JSON error shape; an HTML page for browsers on the human-facing routes."""
-    from .conneg import prefers_html
+    from .conneg import asks_for_html
 
     path = request.url.path
-    if prefers_html(request.headers.get("accept")) and not path.startswith(("/sparql", "/api")):
+    if asks_for_html(request.headers.get("accept")) and not path.startswith(("/sparql", "/api")):
         from .render import error_html
 
         return Response(error_html(request, error), status_code=error.status,

@@ -22,8 +22,8 @@ def bar_chart(rows: list[tuple[str, int, str]], title: str) -> str:
     top = max((v for _, v, _ in rows), default=0) or 1
     height = PAD * 2 + ROW * len(rows)
     width = LABEL_W + BAR_W + 60
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-           f'role="img" aria-label={quoteattr(title)}><title>{escape(title)}</title>']
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+            f'role="img" aria-label={quoteattr(title)}><title>{escape(title)}</title>')]
     for i, (label, value, domain) in enumerate(rows):
         y = PAD + i * ROW
         w = round(BAR_W * value / top, 1)

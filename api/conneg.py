@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
@@ -99,8 +100,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
 
     >>> [(r.type, r.subtype, r.q) for r in parse_accept("text/*;q=0.3, text/turtle, x;q=1")]
     [('text', '*', 0.3), ('text', 'turtle', 1.0)]
-    >>> parse_accept("text/turtle;q=abc")[0].q
-    0.0
+    >>> parse_accept("text/turtle;q=abc")
+    []
     """
     ranges: list[MediaRange] = []
     for element in (header or "").split(",")[:MAX_ACCEPT_RANGES]:
@@ -108,27 +109,28 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         main, slash, sub = media.strip().lower().partition("/")
         if not slash or not main or not sub or " " in main + sub:
             continue
-        q = 1.0
+        q: float | None = 1.0
         for param in params:
             key, _, value = param.strip().partition("=")
             if key.strip().lower() == "q":
                 q = _qvalue(value)
-        ranges.append(MediaRange(main, sub, q))
+        if q is not None:  # an unreadable q-value: the element is ignored
+            ranges.append(MediaRange(main, sub, q))
     return ranges
 
 
-def _qvalue(text: str) -> float:
-    """A q-value clamped to [0, 1]; unreadable values count as 0 (not acceptable).
+def _qvalue(text: str) -> float | None:
+    """A q-value clamped to [0, 1]; None when it cannot be read.
 
-    >>> _qvalue("0.8"), _qvalue("7"), _qvalue("nan"), _qvalue("")
-    (0.8, 1.0, 0.0, 0.0)
+    >>> _qvalue("0.8"), _qvalue("7"), _qvalue("-1"), _qvalue("nan"), _qvalue("")
+    (0.8, 1.0, 0.0, None, None)
     """
     try:
         q = float(text.strip())
     except ValueError:
-        return 0.0
-    if q != q:  # NaN
-        return 0.0
+        return None
+    if math.isnan(q):
+        return None
     return min(max(q, 0.0), 1.0)
 
 
@@ -181,6 +183,17 @@ def by_name(name: str, offers: tuple[MediaType, ...]) -> MediaType | None:
         if key in (offer.name, offer.media_type):
             return offer
     return None
+
+
+def asks_for_html(accept: str | None) -> bool:
+    """True when a client names HTML explicitly and prefers it to JSON (error pages).
+
+    >>> asks_for_html("text/html,*/*;q=0.8"), asks_for_html("*/*"), asks_for_html(None)
+    (True, False, False)
+    """
+    ranges = parse_accept(accept)
+    named = [r for r in ranges if r.type == "text" and r.subtype == "html" and r.q > 0]
+    return bool(named) and named[0].q >= quality(ranges, "application/json")
 
 
 def prefers_html(accept: str | None) -> bool:

@@ -26,12 +26,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from maillage.graph.namespaces import PREFIXES
+from maillage.graph.settings import Settings
 from pyoxigraph import NamedNode, RdfFormat
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-
-from maillage.graph.namespaces import PREFIXES
-from maillage.graph.settings import Settings
 
 from .catalogue import graph_infos
 from .errors import not_found

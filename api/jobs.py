@@ -115,6 +115,7 @@ JOBS: dict[str, str] = {
     "dump_list": "dumps:dump_list",
     "named_query": "queries:run_named",
     "health": "jobs:health",
+    "warm_up": "jobs:warm_up",
 }
 _resolved: dict[str, Callable[..., Reply]] = {}
 
@@ -149,9 +150,18 @@ def run_job(ctx: WorkerContext, job: str, kwargs: dict[str, Any]) -> Reply | tup
         return ApiError(500, "internal", "unexpected server error (it was logged)").to_tuple()
 
 
+def warm_up(ctx: WorkerContext) -> Reply:
+    """Fill the per-generation caches (graph sizes, reference labels) before the first page."""
+    from .resource_view import cached_reference_labels
+
+    cached_reference_labels(ctx)
+    return Reply(200, "text/plain", b"warm")
+
+
 def health(ctx: WorkerContext) -> Reply:
     """A trivial store read: the generation and whether a quad can be read."""
     store = ctx.oxigraph()
     any_quad = next(iter(store.quads_for_pattern(None, None, None)), None) is not None
-    body = f'{{"generation":"{ctx.generation}","nonEmpty":{str(any_quad).lower()}}}'
+    body = (f'{{"generation":"{ctx.generation}","nonEmpty":{str(any_quad).lower()},'
+            f'"pid":{os.getpid()}}}')
     return Reply(200, "application/json", body.encode())

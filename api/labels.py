@@ -15,11 +15,11 @@ French labels of :data:`EXTERNAL_LABELS`. Property groups order a resource page.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
-from pyoxigraph import NamedNode
-
 from maillage.graph.namespaces import PREFIXES
+from pyoxigraph import NamedNode
 
 EXTERNAL_LABELS: dict[str, str] = {
     "rdf:type": "type",
@@ -144,9 +144,9 @@ OTHER_GROUP = "Autres propriétés"
 _GROUP_OF: dict[str, tuple[str, int]] = {
     term: (title, i) for title, terms in GROUPS for i, term in enumerate(terms)
 }
-LABEL_PREDICATES = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
+LABEL_PREDICATES = (  # the order of the lookups (actors have rdfs:label: first)
     "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
     "http://rdf.insee.fr/def/geo#nom",
     "http://purl.org/dc/terms/title",
     "http://www.w3.org/ns/regorg#legalName",
@@ -155,6 +155,7 @@ LABEL_PREDICATES = (
 _LANG_RANK = {"fr": 0, "": 1, "en": 2}
 
 
+@lru_cache(maxsize=8192)
 def short_iri(iri: str) -> str:
     """``prefix:local`` for an IRI of a known namespace, else the IRI."""
     for prefix, ns in PREFIXES.items():

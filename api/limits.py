@@ -21,6 +21,7 @@ from maillage.graph.settings import Settings
 from .errors import ApiError
 
 MAX_TARGET = 8192
+DRAIN_LIMIT = 16_000_000
 
 
 def strip_prefix(path: str, prefix: str) -> str:
@@ -55,6 +56,7 @@ class LimitsMiddleware:
                              raw_path=path.encode("utf-8", "surrogateescape"))
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body:
+            await _drain(receive, DRAIN_LIMIT)  # read it, so the client can read our answer
             await _send_error(send, _too_large(self.max_body))
             return
         received = 0
@@ -81,6 +83,18 @@ def _content_length(scope: Any) -> int | None:
     return None
 
 
+async def _drain(receive: Any, limit: int) -> None:
+    """Read and drop a request body (at most ``limit`` bytes)."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 def _too_large(limit: int) -> ApiError:
     return ApiError(413, "body-too-large", f"the request body is larger than {limit} bytes",
                     hint="send a shorter query, or raise MAILLAGE_MAX_BODY")
@@ -90,6 +104,6 @@ async def _send_error(send: Any, error: ApiError) -> None:
     body = error.to_bytes()
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode()),
-               (b"access-control-allow-origin", b"*")]
+               (b"access-control-allow-origin", b"*"), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -22,16 +22,15 @@ from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter
+from maillage.graph.namespaces import PREFIXES
 from pyoxigraph import BlankNode, NamedNode, Quad
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from maillage.graph.namespaces import PREFIXES
-
 from . import conneg
 from .errors import ApiError, not_acceptable, not_found
 from .results import serialize_quads
-from .web import call, mapping, public_url, to_response
+from .web import call, generation_etag, mapping, not_modified, public_url, to_response
 from .workers import Reply
 
 router = APIRouter()
@@ -74,8 +73,15 @@ async def _dereference(request: Request, path: str) -> Response:
         target = m.public_url + stem.lstrip("/") + "." + chosen
         return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     iri = m.iri_for_path(stem)
+    etag = generation_etag(request, iri, suffix)
+    cached = not_modified(request, etag)
+    if cached is not None:
+        return cached
     reply = await call(request, "resource", iri=iri, fmt=suffix, public=m.public_url)
-    return to_response(reply, {"Link": f'<{iri}>; rel="describes"'})
+    headers = {"Link": f'<{iri}>; rel="describes"'}
+    if etag and reply.status == 200:
+        headers["ETag"] = etag
+    return to_response(reply, headers)
 
 
 @router.get("/id/{path:path}", include_in_schema=False)

@@ -25,7 +25,7 @@ from maillage.graph.resources import data_file
 
 WIDTH, HEIGHT, PAD = 480, 360, 8
 _POINT = re.compile(r"^\s*(?:<[^>]*>\s*)?POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$",
-                    re.I)
+                    re.IGNORECASE)
 _lock = threading.Lock()
 
 
@@ -97,17 +97,20 @@ class Projection:
 
 def _path(commune: Commune, project: Projection, tolerance: float = 1.2) -> str:
     """SVG path data, dropping points closer than ``tolerance`` px to the last one kept."""
+    kx, ky = project.k * project.scale, project.scale
+    x0, y0 = project.dx - project.lon0 * kx, project.dy + project.lat1 * ky
+    digits = 0 if tolerance >= 2 else 1
     parts = []
     for ring in commune.rings:
         kept: list[tuple[float, float]] = []
+        last_x = last_y = -1e9
         for lon, lat in ring:
-            x, y = project(lon, lat)
-            if not kept or abs(x - kept[-1][0]) + abs(y - kept[-1][1]) >= tolerance:
+            x, y = x0 + lon * kx, y0 - lat * ky
+            if abs(x - last_x) + abs(y - last_y) >= tolerance:
                 kept.append((x, y))
+                last_x, last_y = x, y
         if len(kept) >= 3:
-            if tolerance >= 2:
-                kept = [(round(x), round(y)) for x, y in kept]
-            parts.append("M" + "L".join(f"{x:g},{y:g}" for x, y in kept) + "Z")
+            parts.append("M" + "L".join(f"{x:.{digits}f},{y:.{digits}f}" for x, y in kept) + "Z")
     return "".join(parts)
 
 
@@ -115,34 +118,48 @@ def render_map(highlight: Iterable[str], context: Iterable[str] = (),
                points: Iterable[tuple[float, float, str]] = (), title: str = "",
                tolerance: float = 1.2) -> str | None:
     """An SVG map: ``highlight`` communes filled, ``context`` communes as outline, and labelled
-    points. None when nothing can be drawn (no known commune and no point)."""
-    known = communes()
-    marked = [known[c] for c in dict.fromkeys(highlight) if c in known]
-    around = [known[c] for c in dict.fromkeys(context) if c in known and c not in set(highlight)]
-    pts = [(lon, lat, label) for lon, lat, label in points]
-    frame = [xy for c in marked or around for ring in c.rings for xy in ring]
-    frame += [(lon, lat) for lon, lat, _ in pts]
-    if not frame:
-        return None
-    if len(frame) == len(pts) and len(pts) < 3:  # points only: show ~2 km around them
+    points. None when nothing can be drawn (no known commune and no point).
+
+    The communes part (projection and paths) is cached; points are drawn over it.
+    """
+    pts = list(points)
+    base = _base_map(tuple(dict.fromkeys(highlight)), tuple(dict.fromkeys(context)), tolerance)
+    if base is None:
+        if not pts:
+            return None
+        frame = [(lon, lat) for lon, lat, _ in pts]
         frame += [(lon + d, lat + d) for lon, lat, _ in pts for d in (-0.02, 0.02)]
-    project = Projection(frame)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-           f'class="map" role="img" aria-label={quoteattr(title or "carte")}>']
+        base = ("", Projection(frame))
+    paths, project = base
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+            f'class="map" role="img" aria-label={quoteattr(title or "carte")}>')]
     if title:
         out.append(f"<title>{escape(title)}</title>")
-    for c in around:
-        out.append(f'<path class="ctx" d="{_path(c, project, tolerance)}"><title>{escape(c.name)}</title>'
-                   "</path>")
-    for c in marked:
-        out.append(f'<path class="hl" d="{_path(c, project, tolerance)}"><title>{escape(c.name)}</title>'
-                   "</path>")
+    out.append(paths)
     for lon, lat, label in pts:
         x, y = project(lon, lat)
         out.append(f'<circle class="pt" cx="{x}" cy="{y}" r="5"><title>{escape(label)}</title>'
                    "</circle>")
     out.append("</svg>")
     return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _base_map(highlight: tuple[str, ...], context: tuple[str, ...],
+              tolerance: float) -> tuple[str, Projection] | None:
+    """The communes of a map as SVG paths, and the projection fitted to them."""
+    known = communes()
+    marked = [known[c] for c in highlight if c in known]
+    around = [known[c] for c in context if c in known and c not in set(highlight)]
+    frame = [xy for c in marked or around for ring in c.rings for xy in ring]
+    if not frame:
+        return None
+    project = Projection(frame)
+    out = [f'<path class="ctx" d="{_path(c, project, tolerance)}"><title>{escape(c.name)}'
+           "</title></path>" for c in around]
+    out += [f'<path class="hl" d="{_path(c, project, tolerance)}"><title>{escape(c.name)}'
+            "</title></path>" for c in marked]
+    return "".join(out), project
 
 
 def communes_of_department(code: str) -> list[str]:
@@ -163,7 +180,7 @@ def _boxes() -> dict[str, tuple[float, float, float, float]]:
 
 
 def neighbours(codes: Iterable[str], points: Iterable[tuple[float, float]] = (),
-               margin: float = 0.6) -> list[str]:
+               margin: float = 0.3) -> list[str]:
     """Communes whose bounding box meets the (enlarged) box of ``codes`` and ``points``."""
     boxes = _boxes()
     chosen = [boxes[c] for c in codes if c in boxes]
@@ -172,7 +189,7 @@ def neighbours(codes: Iterable[str], points: Iterable[tuple[float, float]] = (),
         return []
     x0, y0 = min(b[0] for b in chosen), min(b[1] for b in chosen)
     x1, y1 = max(b[2] for b in chosen), max(b[3] for b in chosen)
-    mx, my = max((x1 - x0) * margin, 0.02), max((y1 - y0) * margin, 0.015)
+    mx, my = max((x1 - x0) * margin, 0.006), max((y1 - y0) * margin, 0.004)
     x0, x1, y0, y1 = x0 - mx, x1 + mx, y0 - my, y1 + my
     paris_arm = any(c.startswith("751") for c in codes)
     return [code for code, (a, b, c, d) in boxes.items()
@@ -198,7 +215,14 @@ def territory_map(kind: str, code: str, members: tuple[str, ...]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _neighbours_of(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(neighbours(codes))
+
+
 def actor_map(communes_codes: list[str], points: list[tuple[float, float, str]]) -> str | None:
     """The map of an actor or establishment: its communes, around them, and its points."""
-    return render_map(communes_codes, neighbours(communes_codes, [(p[0], p[1]) for p in points]),
-                      points)
+    if communes_codes:
+        codes = tuple(sorted(communes_codes))
+        return render_map(codes, _neighbours_of(codes), points)
+    return render_map([], neighbours([], [(p[0], p[1]) for p in points]), points)

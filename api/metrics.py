@@ -113,8 +113,20 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            name = getattr(route, "path", None) or "(unmatched)"
+            name = getattr(route, "path", None) or _route_name(scope.get("path", ""))
             self.metrics.observe(name, scope["method"], status, time.perf_counter() - started)
+
+
+def _route_name(path: str) -> str:
+    """A label for requests routed without a FastAPI route (the SPARQL endpoint, static files).
+
+    >>> _route_name("/sparql/"), _route_name("/static/style.css"), _route_name("/x")
+    ('/sparql', '/static', '(unmatched)')
+    """
+    for prefix in ("/sparql", "/static"):
+        if path.startswith(prefix):
+            return prefix
+    return "(unmatched)"
 
 
 @router.get("/metrics", include_in_schema=False)

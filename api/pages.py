@@ -14,11 +14,10 @@ import re
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-
 from maillage.graph.catalog import all_queries
 from maillage.graph.namespaces import is_arrondissement, sparql_prefixes
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
 from .catalogue import graph_infos
 from .errors import bad_request
@@ -80,7 +79,8 @@ def home_page(ctx: Any, public: str) -> Reply:
         "public": public,
         "departements": [dict(t, href=mapping.local(t["t"])) for t in territories
                          if t["kind"] == "departement"],
-        "epcis": [dict(t, href=mapping.local(t["t"])) for t in territories if t["kind"] == "epci"],
+        "epcis": sorted((dict(t, href=mapping.local(t["t"])) for t in territories
+                         if t["kind"] == "epci"), key=lambda t: t["nom"] or t["code"]),
         "domains": [dict(d, href=mapping.local(d["d"])) for d in domains],
         "schemes": [dict(s, href=mapping.local(s["s"]) + ".html") for s in schemes],
         "infos": infos, "triples": sum(i.triples for i in infos),
@@ -89,10 +89,25 @@ def home_page(ctx: Any, public: str) -> Reply:
     return Reply(200, "text/html; charset=utf-8", body)
 
 
+FIRST_EXAMPLE = "panorama_domaines"
+
+
+def editor_text(summary: str, source: str, text: str) -> str:
+    """A named query for the editor: its ``#+`` metadata replaced by one comment line.
+
+    >>> editor_text("Un exemple", "queries/t/x.rq", "#+ summary: Un exemple\\nSELECT * {}")
+    '# Un exemple (queries/t/x.rq)\\nSELECT * {}'
+    """
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#+"))
+    return f"# {summary} ({source})\n{body.lstrip()}"
+
+
 def query_page(ctx: Any, public: str) -> Reply:
     """Job: the YASGUI page, with the named queries of the library as examples."""
+    queries = sorted(all_queries(), key=lambda q: (q.id != FIRST_EXAMPLE, q.topic, q.id))
     examples = [{"id": q.id, "summary": q.summary, "description": q.description,
-                 "topic": q.topic, "query": q.text} for q in all_queries()]
+                 "topic": q.topic, "query": editor_text(q.summary, q.source, q.text)}
+                for q in queries]
     body = render(ctx, "query.html", {
         "public": public, "endpoint": public + "sparql",
         "examples_json": json.dumps(examples, ensure_ascii=False).replace("</", "<\\/"),

@@ -20,12 +20,11 @@ from itertools import islice
 from typing import Any
 
 from fastapi import APIRouter, Query
+from maillage.graph.catalog import NamedQuery, all_queries, bind_params, get_query
+from maillage.graph.errors import QueryError
 from pyoxigraph import Literal, QueryBoolean, QuerySolutions, Variable
 from starlette.requests import Request
 from starlette.responses import Response
-
-from maillage.graph.catalog import NamedQuery, all_queries, bind_params, get_query
-from maillage.graph.errors import QueryError
 
 from .errors import ApiError, not_found
 from .web import call, public_url, to_response

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-
 from maillage.graph import __version__
 from maillage.graph.resources import _path
 

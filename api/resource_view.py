@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
-
 from maillage.graph.namespaces import GEO, IGEO, MAI, ORG, RDF
+from markupsafe import Markup, escape
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from .catalogue import GraphInfo, graph_infos
 from .labels import (
@@ -48,6 +48,26 @@ class ValueView:
     graph: int | None = None
     nested: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def html(self) -> Markup:
+        """The value as HTML: a link for an IRI, the text (language, datatype) for a literal,
+        and the number of its graph as a link to the provenance section."""
+        if self.kind == "iri":
+            extra = ' class="ext" rel="noopener"' if self.external else ""
+            out = f'<a href="{escape(self.href or "")}"{extra}>{escape(self.text)}</a>'
+        elif self.kind == "bnode":
+            out = '<span class="nested">' + " ; ".join(
+                f"{escape(k)} : <code>{escape(t)}</code>" for k, t in self.nested) + "</span>"
+        else:
+            lang = f' lang="{escape(self.lang)}"' if self.lang else ""
+            out = f"<span{lang}>{escape(self.text)}</span>"
+            if self.datatype and not self.datatype.startswith("xsd:"):
+                out += f' <small class="dt">{escape(self.datatype)}</small>'
+        if self.graph:
+            out += (f'<a class="src" href="#g{self.graph}" title="source : graphe n° {self.graph}"'
+                    f' aria-label="source : graphe {self.graph}">{self.graph}</a>')
+        return Markup(out)
+
 
 @dataclass
 class PropertyView:
@@ -60,6 +80,14 @@ class PropertyView:
     count: int = 0
 
 
+def cached_reference_labels(ctx: Any) -> dict[str, str]:
+    """Labels of the reference graphs (everything but actors and analyses), per generation."""
+    reference = [i.iri for i in graph_infos(ctx).values()
+                 if i.name and not i.name.startswith(REFERENCE_PREFIXES)]
+    return ctx.cached("reference_labels",  # type: ignore[no-any-return]
+                      lambda: reference_labels(ctx.oxigraph(), reference))
+
+
 class PageBuilder:
     """Turns quads into view objects for one page (labels, links, graph footnotes)."""
 
@@ -67,13 +95,10 @@ class PageBuilder:
         self.ctx = ctx
         self.store = ctx.oxigraph()
         self.mapping = BaseMapping(ctx.settings.base_iri, public)
-        infos = graph_infos(ctx)
-        self.infos = infos
-        reference = [i.iri for i in infos.values()
-                     if i.name and not i.name.startswith(REFERENCE_PREFIXES)]
-        labels = ctx.cached("reference_labels", lambda: reference_labels(self.store, reference))
-        self.label = Labeller(self.store, labels)
+        self.infos = graph_infos(ctx)
+        self.label = Labeller(self.store, cached_reference_labels(ctx))
         self.graphs: list[GraphInfo] = []
+        self._graph_numbers: dict[str, int] = {}
 
     def link(self, iri: str) -> tuple[str, bool]:
         """Where an IRI links to, and whether it leaves the site."""
@@ -82,14 +107,14 @@ class PageBuilder:
                            or local.startswith(self.mapping.public_url))
 
     def graph_index(self, graph: Any) -> int | None:
+        """The footnote number of a graph on this page (numbered as they appear)."""
         if not isinstance(graph, NamedNode):
             return None
-        info = self.infos.get(graph.value)
-        if info is None:
-            info = GraphInfo(graph.value, None)
-        if info not in self.graphs:
-            self.graphs.append(info)
-        return self.graphs.index(info) + 1
+        number = self._graph_numbers.get(graph.value)
+        if number is None:
+            self.graphs.append(self.infos.get(graph.value) or GraphInfo(graph.value, None))
+            number = self._graph_numbers[graph.value] = len(self.graphs)
+        return number
 
     def value(self, term: Any, graph: Any = None) -> ValueView:
         index = self.graph_index(graph)

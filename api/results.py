@@ -163,8 +163,8 @@ def _select_json(names: list[str], rows: list[Any], truncated: bool, limit: int,
 
 def _select_xml(names: list[str], rows: list[Any], truncated: bool, limit: int,
                 note_url: str) -> bytes:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+    out = [('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>')]
     out += [f"<variable name={quoteattr(n)}/>" for n in names]
     if truncated:
         out.append(f"<link href={quoteattr(note_url + TRUNCATION_NOTE)}/>")

@@ -15,17 +15,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
+from maillage.graph.namespaces import PREFIXES
 from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-
-from maillage.graph.namespaces import PREFIXES
 
 from . import conneg
 from .errors import ApiError, bad_request, not_acceptable
 from .results import serialize_boolean, serialize_select, serialize_triples
 from .sparqltext import DatasetConflict, add_using, has_dataset_clause, uses_service
-from .web import call, public_url, single, to_response
+from .web import call, error_response, public_url, single, to_response
 from .workers import Reply
 
 router = APIRouter()
@@ -107,10 +106,9 @@ async def read_request(request: Request) -> tuple[dict[str, list[str]], str | No
 
 
 # ---------------------------------------------------------------------------- router
-@router.api_route("/sparql", methods=["GET", "POST"], include_in_schema=False)
-@router.api_route("/sparql/", methods=["GET", "POST"], include_in_schema=False)
 async def sparql_endpoint(request: Request) -> Response:
-    """The SPARQL 1.1 Protocol endpoint."""
+    """The SPARQL 1.1 Protocol endpoint (a plain Starlette route: no dependency injection on
+    the hot path)."""
     params, direct_query, direct_update = await read_request(request)
     queries = params.get("query", []) + ([direct_query] if direct_query is not None else [])
     updates = params.get("update", []) + ([direct_update] if direct_update is not None else [])
@@ -128,6 +126,35 @@ async def sparql_endpoint(request: Request) -> Response:
                               hint="send query=… (form) or the query as application/sparql-query")
         return await _description(request)
     return await _query(request, query, params)
+
+
+router.add_route("/sparql", sparql_endpoint, methods=["GET", "POST"], include_in_schema=False)
+router.add_route("/sparql/", sparql_endpoint, methods=["GET", "POST"], include_in_schema=False)
+PATHS = ("/sparql", "/sparql/")
+
+
+class SparqlFastPath:
+    """Pure ASGI middleware: GET and POST on the endpoint go straight to the protocol handler.
+
+    It sits inside the app's own middlewares (limits, metrics, CORS) and skips the framework's
+    routing and dependency layers, which cost as much as a point lookup. Errors still leave in
+    the JSON error shape; other methods and paths go through the app as usual.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or scope["path"] not in PATHS
+                or scope["method"] not in ("GET", "POST")):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await sparql_endpoint(request)
+        except ApiError as error:
+            response = error_response(error)
+        await response(scope, receive, send)
 
 
 def _endpoint_url(request: Request) -> str:

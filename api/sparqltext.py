@@ -25,7 +25,7 @@ _TOKEN = re.compile(
     r"""|(?P<iri><[^<>"{}|^`\\\s]*>)"""
     r"""|(?P<open>\{)|(?P<close>\})|(?P<semi>;)|(?P<var>[?$]\w+)"""
     r"""|(?P<word>[A-Za-z_][\w\-]*(?::[\w\-.]*)?)""",
-    re.S,
+    re.DOTALL,
 )
 
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import NamedNode, Variable
-
 from maillage.graph.catalog import bind_params, get_query
 from maillage.graph.namespaces import sparql_prefixes
+from pyoxigraph import NamedNode, Variable
 
 from .charts import bar_chart
 
@@ -37,7 +36,8 @@ ACTIVE = """
 ESTABLISHED = sparql_prefixes("mai", "org", "igeo") + """
 SELECT DISTINCT ?acteur ?f ?etab WHERE {
   VALUES ?t { %(t)s }""" + PLACES + """
-  ?etab mai:locatedIn ?lieu ; org:siteOf ?acteur .
+  ?etab mai:locatedIn ?lieu ; org:siteOf ?acteur ; a mai:Establishment .
+  FILTER NOT EXISTS { ?etab mai:closingDate ?etab_fermeture }
   ?acteur mai:filiere ?f .""" + ACTIVE + "}"
 LOCATED = sparql_prefixes("mai", "igeo") + """
 SELECT DISTINCT ?acteur ?f WHERE {
@@ -175,7 +175,7 @@ def territory_profile_data(ctx: Any, builder: Any, node: NamedNode, kind: str,
     profile.total_actors = len({a for f in present for a in f.actors})
     domains: dict[str, tuple[str, set[str]]] = {}
     for f in filieres.values():
-        label, actors = domains.setdefault(f.domain, (f.domain_label, set()))
+        _, actors = domains.setdefault(f.domain, (f.domain_label, set()))
         actors |= f.actors
     profile.domains = [(d, label, len(a)) for d, (label, a) in sorted(domains.items())]
     profile.gaps = sorted((f for f in filieres.values() if not f.actors),

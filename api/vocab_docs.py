@@ -15,9 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import NamedNode
-
 from maillage.graph.namespaces import MAI, OWL, RDF, RDFS, SKOS, sparql_prefixes
+from pyoxigraph import NamedNode
 
 from .catalogue import graph_infos
 from .errors import not_found

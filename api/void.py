@@ -10,10 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
-from starlette.requests import Request
-from starlette.responses import Response
-
 from maillage.graph import __version__
 from maillage.graph.namespaces import (
     DCAT,
@@ -25,6 +21,9 @@ from maillage.graph.namespaces import (
     VOID,
     XSD,
 )
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from starlette.requests import Request
+from starlette.responses import Response
 
 from . import conneg
 from .catalogue import GraphInfo, graph_infos

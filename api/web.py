@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from maillage.graph.errors import MaillageError
+from maillage.graph.settings import Settings
 from starlette.requests import Request
 from starlette.responses import Response
-
-from maillage.graph.settings import Settings
 
 from .errors import ApiError
 from .workers import JobRunner, Reply
@@ -49,9 +50,14 @@ def public_url(request: Request, settings: Settings) -> str:
     """The server's public URL (ends with '/'): the setting, else what the client used."""
     if settings.public_url:
         url = settings.public_url
-    else:
+        return url if url.endswith("/") else url + "/"
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    if host is None:
         url = str(request.base_url)
-    return url if url.endswith("/") else url + "/"
+        return url if url.endswith("/") else url + "/"
+    root = scope.get("root_path", "")
+    return f"{scope.get('scheme', 'http')}://{host.decode('latin-1')}{root}/"
 
 
 def mapping(request: Request) -> BaseMapping:
@@ -66,6 +72,32 @@ def runner(request: Request) -> JobRunner:
 async def call(request: Request, job: str, timeout: float | None = None, **kwargs: Any) -> Reply:
     """Run a store job (see :mod:`maillage.api.workers`)."""
     return await runner(request).call(job, timeout=timeout, **kwargs)
+
+
+def generation_etag(request: Request, *parts: str) -> str | None:
+    """A weak ETag for a document computed from the store: store generation + public URL.
+
+    Documents change only when a writer swaps the generation, so a client revalidating gets a
+    304 without any store work. None for an in-memory store.
+    """
+    try:
+        generation = runner(request).context.generation
+    except MaillageError:
+        return None
+    if generation == "memory":
+        return None
+    key = zlib.crc32("|".join((public_url(request, request.app.state.settings), *parts))
+                     .encode("utf-8"))
+    return f'W/"{generation}-{key:08x}"'
+
+
+def not_modified(request: Request, etag: str | None) -> Response | None:
+    """A 304 answer when ``If-None-Match`` names ``etag``."""
+    from .dumps import etag_matches
+
+    if etag and etag_matches(request.headers.get("if-none-match"), etag.removeprefix("W/")):
+        return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
+    return None
 
 
 def to_response(reply: Reply, extra: dict[str, str] | None = None) -> Response:

@@ -22,10 +22,11 @@ thread per query and aborted under 16 concurrent clients.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
+import queue
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,7 +72,68 @@ class QueryTimeout(ApiError):
             f"la requête a dépassé la limite de {limit:g} s et a été arrêtée "
             f"(the query ran longer than {limit:g} s and was stopped)",
             hint="restrict the query (LIMIT, more selective patterns) or use the dumps",
+            headers={"Maillage-Process": str(os.getpid())},
         )
+
+
+QUEUED, RUNNING, DONE, CANCELLED = range(4)
+
+
+class _Job:
+    """One job handed to a thread: a lock released when done, and an optional event-loop
+    future to resolve when the caller stopped waiting synchronously."""
+
+    __slots__ = ("args", "done", "function", "loop", "result", "state", "waiter")
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.function, self.args = function, args
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.state = QUEUED
+        self.result: Any = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+
+class JobThreads:
+    """A minimal thread pool (daemon threads, a SimpleQueue, a lock per job): cheaper to hand
+    a job to than ``concurrent.futures``, and a runaway thread never delays the process exit."""
+
+    def __init__(self, size: int) -> None:
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.guard = threading.Lock()
+        self._threads = [threading.Thread(target=self._work, name=f"maillage-job-{i}",
+                                          daemon=True) for i in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> _Job:
+        job = _Job(function, args)
+        self._queue.put(job)
+        return job
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            with self.guard:
+                if job.state == CANCELLED:
+                    continue
+                job.state = RUNNING
+            job.result = job.function(*job.args)
+            with self.guard:
+                job.state = DONE
+                waiter, loop = job.waiter, job.loop
+            job.done.release()
+            if waiter is not None and loop is not None:
+                loop.call_soon_threadsafe(_resolve, waiter)
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def retire_process() -> None:
@@ -95,16 +157,17 @@ class JobRunner:
         self.retiring = False
         self._on_runaway = on_runaway
         self._busy = 0
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            self.threads, thread_name_prefix="maillage-job")
+        self._pool: JobThreads | None = None
 
     @property
     def busy(self) -> int:
         return self._busy
 
     def close(self) -> None:
-        """Stop the threads (does not wait for a runaway job)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the threads (does not wait for a runaway job); a later job starts new ones."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     async def call(self, job: str, timeout: float | None = None, **kwargs: Any) -> Reply:
         """Run ``job``; raises :class:`ApiError` (504 past the limit, 503 when saturated)."""
@@ -118,9 +181,11 @@ class JobRunner:
         self.stats.jobs[job] = self.stats.jobs.get(job, 0) + 1
         started = time.monotonic()
         self._busy += 1
-        future = self._executor.submit(run_job, self.context, job, kwargs)
+        if self._pool is None:
+            self._pool = JobThreads(self.threads)
+        task = self._pool.submit(run_job, self.context, job, kwargs)
         try:
-            answer = await self._wait(future, limit)
+            answer = await self._wait(self._pool, task, limit)
         finally:
             self._busy -= 1
             self.stats.job_seconds += time.monotonic() - started
@@ -128,16 +193,26 @@ class JobRunner:
             return answer
         raise ApiError.from_tuple(answer)
 
-    async def _wait(self, future: concurrent.futures.Future[Any], limit: float) -> Any:
+    async def _wait(self, pool: JobThreads, task: _Job, limit: float) -> Any:
+        """The job's answer: waited for synchronously at first, then on the event loop."""
+        if task.done.acquire(timeout=min(SYNC_WAIT_S, limit)):
+            return task.result
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        with pool.guard:
+            if task.state == DONE:
+                return task.result
+            task.waiter, task.loop = waiter, loop
         try:
-            return future.result(timeout=min(SYNC_WAIT_S, limit))
-        except concurrent.futures.TimeoutError:
-            pass
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), limit - SYNC_WAIT_S)
-        except asyncio.TimeoutError:
+            await asyncio.wait_for(waiter, max(limit - SYNC_WAIT_S, 0.001))
+            return task.result
+        except TimeoutError:
             self.stats.timeouts += 1
-            if not future.cancel():  # it was running, not queued: a thread is held
+            with pool.guard:
+                queued = task.state == QUEUED
+                if queued:
+                    task.state = CANCELLED
+            if not queued:  # a thread is held by the runaway job
                 self._runaway()
             raise QueryTimeout(limit) from None
 

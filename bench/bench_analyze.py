@@ -142,12 +142,13 @@ def _fmt_steps(run: dict) -> list[str]:
 
 def markdown(results: list[dict]) -> str:
     """The Analysis section of BENCHMARKS.md."""
-    lines = [START, "## Analysis", "",
-             f"`bench/bench_analyze.py`, run {dt.date.today().isoformat()} on "
-             f"{platform.machine()} / Python {platform.python_version()}, "
-             f"{os.cpu_count()} cores. Store: real reference graph + real curated datasets + "
-             "labelled synthetic SIRENE import (`maillage synth --seed 1`). Wall time and peak RSS "
-             "of the child process (`/usr/bin/time`); per-step seconds measured inside it.", ""]
+    intro = (f"`bench/bench_analyze.py`, run {dt.date.today().isoformat()} on "
+             f"{platform.machine()} / Python {platform.python_version()}, {os.cpu_count()} "
+             f"cores (load average {os.getloadavg()[0]:.1f} at the end: the machine is shared). "
+             "Store: real reference graph + real curated datasets + labelled synthetic SIRENE "
+             "import (`maillage synth --seed 1`). Analyze time and peak RSS measured inside the "
+             "child process (before the backend comparison), per-step seconds too.")
+    lines = [START, "## Analysis", "", intro, ""]
     lines += ["| scale | structures | analyze wall (s) | target | peak RSS (MB) | results written |",
               "|---|---:|---:|---:|---:|---:|"]
     for r in results:
@@ -162,20 +163,21 @@ def markdown(results: list[dict]) -> str:
         c = a["compare"]
         faster = "igraph" if c["igraph"] < c["networkx"] else "networkx"
         ratio = max(c["networkx"], c["igraph"]) / max(min(c["networkx"], c["igraph"]), 1e-9)
-        lines += ["", f"Heaviest graph step, betweenness of the synergy graph ({c['nodes']:,} "
-                  f"structures, {c['edges']:,} edges), same estimator ({c['samples']} sampled "
-                  f"sources, seed 1): networkx {c['networkx']:.2f} s, igraph {c['igraph']:.2f} s "
-                  f"— {faster} is {ratio:.0f}× faster."]
+        lines += ["", (f"Heaviest graph step, betweenness of the synergy graph ({c['nodes']:,} "
+                       f"structures, {c['edges']:,} edges), same estimator ({c['samples']} "
+                       f"sampled sources, seed 1): networkx {c['networkx']:.2f} s, igraph "
+                       f"{c['igraph']:.2f} s — {faster} is {ratio:.0f}× faster.")]
         if r.get("build"):
             b = r["build"]
             lines += ["", "Store build (not part of the target): " + ", ".join(
                 f"{k} {v:.1f} s" for k, v in b["timings"].items()) + f"; {b['triples']:,} quads."]
-    lines += ["", "**Choice**: the brokers analysis estimates betweenness with igraph (C) by "
+    choice = ("**Choice**: the brokers analysis estimates betweenness with igraph (C) by "
               "default — the same Brandes–Pich sampled estimator as networkx, scaled by n/k, so "
               "results agree within sampling error (tests check both backends on a planted "
               "bridge) at a fraction of the time; `--backend networkx` keeps the pure-Python "
               "reference. Communities and co-location work on a graph of at most a few dozen "
-              "filières, where networkx is instantaneous.", END]
+              "filières, where networkx is instantaneous.")
+    lines += ["", choice, END]
     return "\n".join(lines)
 
 

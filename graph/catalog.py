@@ -522,14 +522,14 @@ def lint_query(query: NamedQuery) -> list[str]:
     except SyntaxError as exc:
         return [f"{query.source}: does not parse: {exc}"]
     body = _without_strings_and_comments(query.text)
+    columns = projection(query.text) if query.query_type == "select" else []
     for p in query.params:
         if not re.search(rf"[?$]{p.name}\b", body):
             problems.append(f"{query.source}: parameter {p.name} is not a variable of the query")
-        if query.query_type == "select" and p.name not in query.returns:
-            problems.append(f"{query.source}: parameter {p.name} must be a returned column "
-                            "(pyoxigraph binds only projected variables)")
+        if query.query_type == "select" and p.name not in columns:
+            problems.append(f"{query.source}: parameter {p.name} must be a projected variable "
+                            "(pyoxigraph binds only those)")
     if query.query_type == "select":
-        columns = projection(query.text)
         if columns != list(query.returns):
             problems.append(f"{query.source}: returns {list(query.returns)} but the query "
                             f"projects {columns}")

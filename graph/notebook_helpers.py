@@ -19,18 +19,17 @@ from functools import lru_cache
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
 
-matplotlib.use("Agg")
+from .catalog import query_dataframe
+from .resources import data_file
+from .settings import Settings
+from .store import MaillageStore
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-
-from .catalog import query_dataframe  # noqa: E402
-from .resources import data_file  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .store import MaillageStore  # noqa: E402
+matplotlib.use("Agg")  # headless: figures are shown as PNG images (see show)
 
 PARIS = "75056"
 
@@ -58,14 +57,14 @@ def fr_number(value: float, digits: int = 1) -> str:
     return text.replace(",", " ").replace(".", ",")
 
 
-def show(fig: plt.Figure) -> Any:
-    """Render ``fig`` as a PNG image for the notebook output, and close it."""
-    from IPython.display import Image
+def show(fig: plt.Figure) -> None:
+    """Display ``fig`` in the notebook as a PNG image (rendered with Agg), and close it."""
+    from IPython.display import Image, display
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    return Image(buffer.getvalue())
+    display(Image(buffer.getvalue()))
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ Loader = Callable[[GraphWriter, Settings], "NamedNode | list[NamedNode]"]
 
 def reference_loaders() -> list[tuple[str, Loader]]:
     """The loaders of the reference graph, in order (imported lazily)."""
+    from .catalog import load_catalogue
     from .institutions import load_institutions
     from .ontology import load_ontology
     from .territories import load_territories
@@ -27,6 +28,7 @@ def reference_loaders() -> list[tuple[str, Loader]]:
         ("vocabularies", load_vocabularies),
         ("territories", load_territories),
         ("institutions", load_institutions),
+        ("catalogue", load_catalogue),
     ]
 
 

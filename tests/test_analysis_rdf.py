@@ -76,7 +76,7 @@ def test_results_are_queryable_with_their_evidence(written):
 
 def test_rerun_replaces_only_the_same_analysis(written):
     store, _, outputs = written
-    ctx = context(store, options={"synergies": {"top_k": 1}})
+    ctx = context(store, options={"synergies": {"top_k": 1, "max_stored": 1}})
     before = store.count(IRIS.graph("analyse"))
     write_outputs(store, ctx.settings, run_analyses(ctx, ["synergies"]))
     runs = query_dataframe(store, "analyses_executees")
@@ -84,6 +84,7 @@ def test_rerun_replaces_only_the_same_analysis(written):
     new = _rows(store, """SELECT ?v WHERE { ?run mai:analysisName "synergies" ; mai:parameter ?p .
         ?p rdfs:label "top_k" ; rdf:value ?v } ORDER BY ?v""")
     assert [r["v"] for r in new] == ["1"]
+    assert len(_rows(store, "SELECT ?r WHERE { ?r a mai:SynergyCandidate } ORDER BY ?r")) == 1
     assert store.count(IRIS.graph("analyse")) < before
     gaps = _rows(store, "SELECT ?r WHERE { ?r a mai:TerritorialGap } ORDER BY ?r")
     assert gaps  # the other analyses are kept
@@ -111,7 +112,7 @@ def test_not_computed_metrics_are_recorded_in_the_graph():
 
 def test_cli_analyze_writes_exports_and_summarises(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MAILLAGE_BASE_IRI", BASE)
-    w, c = gap_world()
+    w, _ = gap_world()
     trig = tmp_path / "world.trig"
     w.store().dump(trig, RdfFormat.TRIG)
     disk = MaillageStore(tmp_path / "store")
@@ -128,6 +129,6 @@ def test_cli_analyze_writes_exports_and_summarises(tmp_path, capsys, monkeypatch
     report = json.loads((out / "gaps.json").read_text(encoding="utf-8"))
     assert report["queries"][0] == "territoires_communes" and report["results"]
     again = MaillageStore(tmp_path / "store")
-    assert not query_dataframe(again, "lacunes_epci", epci="200000003").empty
+    assert not query_dataframe(again, "lacunes_epci", epci="200000003").empty  # EPCI Trois
     assert main(["analyze", "--only", "nonsense", *env]) == 1
     assert "unknown analysis" in capsys.readouterr().err

@@ -221,21 +221,23 @@ def compute(ctx: AnalysisContext) -> tuple[dict, list[Result], dict, list[Note]]
                     "No complementarity between filières or no pair of nearby TEE actors.")
         return params, [_not_computed(note)], {}, [note]
     labels = filieres(ctx).set_index("filiere")["libelle"].to_dict()
-    results = [_result(row, labels) for row in kept.head(max_stored).itertuples()]
+    best = set(cap_per_structure(kept, int(opt["stored_per_structure"]))["paire"])
+    stored = kept[kept["paire"].isin(best)]
+    results = [_result(row, labels) for row in stored.head(max_stored).itertuples()]
     notes = [Note(
         f"{len(pairs)} paires candidates examinées (bloquées par territoire et paire de filières), "
-        f"{len(kept)} retenues : au plus {k} meilleures par structure.",
+        f"{len(kept)} retenues : au plus {k} meilleures par structure (export CSV) ; "
+        f"{len(results)} enregistrées dans le graphe (la meilleure de chaque structure"
+        f"{f', plafonnées à {max_stored}' if len(stored) > max_stored else ''}).",
         f"{len(pairs)} candidate pairs examined (blocked by territory and filière pair), "
-        f"{len(kept)} kept: at most the {k} best per structure.")]
-    if len(kept) > max_stored:
-        notes.append(Note(f"Seules les {max_stored} meilleures sont enregistrées dans le graphe ; "
-                          "toutes sont dans l'export CSV.",
-                          f"Only the best {max_stored} are stored in the graph; all are in the "
-                          "CSV export."))
+        f"{len(kept)} kept: at most the {k} best per structure (CSV export); {len(results)} "
+        f"stored in the graph (each structure's best"
+        f"{f', capped at {max_stored}' if len(stored) > max_stored else ''}).")]
     if not results:
         notes.append(Note("Aucune paire de structures complémentaires proches.",
                           "No pair of nearby complementary structures."))
     params["candidate_pairs"], params["kept_pairs"] = len(pairs), len(kept)
+    params["stored_pairs"] = len(results)
     return params, results, {"synergies": _export(kept)}, notes
 
 

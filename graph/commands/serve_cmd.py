@@ -77,7 +77,6 @@ def run_server(settings: Settings, host: str, port: int, log_level: str = "info"
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise ConfigError(f"cannot listen on {host}:{port}",
                           hint="is another server running there? choose --port") from exc
-    server = uvicorn.Server(config)
     typer.echo(f"Maillage serving {settings.store_path} on http://{host}:{port}/ "
                f"({settings.workers} worker processes, query limit "
                f"{settings.query_timeout_s:g} s, {settings.row_limit} rows)")
