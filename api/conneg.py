@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
@@ -96,6 +97,12 @@ class MediaRange:
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
+    """Parse an ``Accept`` header (cached: clients repeat the same few headers)."""
+    return list(_parse_accept(header or "")[:MAX_ACCEPT_RANGES])
+
+
+@lru_cache(maxsize=512)
+def _parse_accept(header: str) -> tuple[MediaRange, ...]:
     """Parse an ``Accept`` header, skipping malformed elements (never raises).
 
     >>> [(r.type, r.subtype, r.q) for r in parse_accept("text/*;q=0.3, text/turtle, x;q=1")]
@@ -104,7 +111,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     []
     """
     ranges: list[MediaRange] = []
-    for element in (header or "").split(",")[:MAX_ACCEPT_RANGES]:
+    for element in header[:4096].split(",")[:MAX_ACCEPT_RANGES]:
         media, *params = element.split(";")
         main, slash, sub = media.strip().lower().partition("/")
         if not slash or not main or not sub or " " in main + sub:
@@ -116,7 +123,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
                 q = _qvalue(value)
         if q is not None:  # an unreadable q-value: the element is ignored
             ranges.append(MediaRange(main, sub, q))
-    return ranges
+    return tuple(ranges)
 
 
 def _qvalue(text: str) -> float | None:
@@ -144,6 +151,7 @@ def quality(ranges: list[MediaRange], media_type: str) -> float:
     return best_q
 
 
+@lru_cache(maxsize=1024)
 def negotiate(accept: str | None, offers: tuple[MediaType, ...]) -> MediaType | None:
     """The best offer for an ``Accept`` header; ties go to the server's order.
 

@@ -351,16 +351,26 @@ def write_section(text: str) -> None:
     path.write_text(current)
 
 
-ANALYSIS = """What limits `maillage serve`: every request crosses Python (uvicorn + httptools, the
-FastAPI/Starlette stack, the job-thread hand-off, our result serializer) while native Oxigraph
-answers from Rust threads; on 2 shared cores the Python work per point lookup (≈ 0.2–0.3 ms of
-CPU against ≈ 0.05 ms for native) bounds the throughput. The design that keeps the time limit
-honest costs a thread hand-off per job (measured on raw ASGI: −30 % against running the query on
-the event loop, which cannot be interrupted). Alternatives measured: a pool of separate query
-processes (jobs pickled over socket pairs) reached ≈ 0.1× native, since every request crosses
-two Python processes; native `--timeout-s` starts a timer thread per query and aborted under this
-load (above), so delegating to it is not an option. The GROUP BY runs in the same engine in both
-servers: the overhead is the serialization of its rows, in the noise.
+ANALYSIS = """What limits `maillage serve` on point lookups: each request runs Python on 2 cores
+shared with wrk and with other jobs, where native Oxigraph answers from Rust threads. Measured
+in process on a point lookup (60,000-structure store, sequential): the query and our JSON
+serializer take ≈ 135 µs, the hand-off to a job thread ≈ 30 µs, the HTTP framework (request
+parsing, routing, middlewares, response) ≈ 80 µs — against ≈ 50 µs of CPU per request for
+native. Why a job thread: `Store.query` cannot be interrupted, and a query past the limit must be
+stopped; the thread keeps the event loop free, and a process whose job overruns retires (its
+CPU is released when it exits, ≤ 3 s after the 504) while its siblings serve. Alternatives
+measured on the same machine: the query run on the event loop (raw ASGI, no framework) reached
+0.43× native but cannot enforce the limit; a thread hand-off on raw ASGI 0.30×; a pool of
+separate query processes (jobs pickled over socket pairs) ≈ 0.1×, since every request then
+crosses two Python processes; native `--timeout-s` starts a timer thread per query and died under
+this load (above), so delegating to it is not an option. Already done for speed: a fast path
+for `/sparql` around the framework's routing, a lean thread pool (a lock per job), cached
+`Accept` parsing, uvloop + httptools. The GROUP BY runs in the same engine in both servers: the
+ratio is within the noise. HTML pages cost ≈ 1.3–2 ms of CPU each (store reads for the
+statements, labels and incoming links, Jinja rendering; maps are cached per commune set), so two
+shared cores give ≈ 800 pages/s here; the number of pages per second scales with free cores.
+Peak RSS: two web worker processes (RocksDB block cache and Python, ≈ 450 MB each under load)
+and the supervisor (the `maillage` CLI process, ≈ 110 MB), against one native process.
 """
 
 

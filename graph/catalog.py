@@ -158,10 +158,8 @@ def parse_header(text: str, path: str = "<query>") -> dict[str, Any]:
         meta = yaml.safe_load("\n".join(t for _, t in lines)) if lines else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        index = min(mark.line, len(lines) - 1) if mark is not None else 0
-        line = lines[index][0] if lines else 1
-        if mark is not None and mark.line >= len(lines):
-            line = lines[-1][0] + 1
+        index = mark.line if mark is not None else 0
+        line = lines[index][0] if index < len(lines) else lines[-1][0] + 1
         raise InputError(f"bad YAML header: {getattr(exc, 'problem', exc)}", path=path,
                          line=line) from exc
     first = lines[0][0] if lines else 1
@@ -312,8 +310,10 @@ def bind_value(param: Param, value: str, settings: Settings | None = None) -> Te
     maillage.graph.errors.QueryError: parameter t: '93" }' is not a code INSEE d'une région, ...
     """
     text = value.strip()
-    if param.choices and text not in param.choices:
-        raise _fail(param, text, "one of " + ", ".join(param.choices))
+    if param.choices:
+        if text not in param.choices:
+            raise _fail(param, text, "one of " + ", ".join(param.choices))
+        value = text
     if param.kind == "iri":
         return _bind_iri(param, text, settings)
     if param.kind == "code":
@@ -539,7 +539,8 @@ def lint_query(query: NamedQuery) -> list[str]:
     for m in re.finditer(r"PREFIX\s+mai:\s*<([^>]*)>", query.text, re.IGNORECASE):
         if m.group(1) != "https://w3id.org/maillage/def#":
             problems.append(f"{query.source}: mai: must be <https://w3id.org/maillage/def#>")
-    for m in re.finditer(r"https://w3id\.org/maillage/(?!def#)\S*", query.text):
+    code = "\n".join(ln for ln in query.text.splitlines() if not ln.lstrip().startswith("#"))
+    for m in re.finditer(r"https://w3id\.org/maillage/(?!def#)\S*", code):
         problems.append(f"{query.source}: hard-coded instance IRI {m.group(0)}")
     for name in query.example:
         if query.param(name) is None:

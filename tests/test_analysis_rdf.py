@@ -68,6 +68,9 @@ def test_results_are_queryable_with_their_evidence(written):
         c["p1"], c["p2"]}
     assert frame.loc[0, "relation"] == "amont-aval"
     assert c["p6"] not in set(frame["acteur1"]) | set(frame["acteur2"])
+    stored = _rows(store, "SELECT ?r WHERE { ?r a mai:SynergyCandidate } ORDER BY ?r")
+    assert len(query_dataframe(store, "synergies_territoire", territoire="91")) == len(stored)
+    assert query_dataframe(store, "synergies_territoire", territoire="92").empty  # P6 has none
     partners = query_dataframe(store, "synergies_acteur", acteur=c["p2"])
     assert partners.loc[0, "partenaire"] == c["p1"]
     about = query_dataframe(store, "analyses_ressource", ressource=c["p2"])

@@ -219,6 +219,13 @@ def test_numbers_dates_years_and_choices():
             bind_value(param, value)
 
 
+def test_choices_are_checked_and_trimmed():
+    niveau = get_query("panorama_domaines_territoires").param("niveau")
+    assert niveau is not None and bind_value(niveau, " epci ") == Literal("epci")
+    with pytest.raises(QueryError, match="one of region, departement, epci"):
+        bind_value(niveau, "pays")
+
+
 def test_literals_are_bound_inertly_and_the_store_is_unchanged():
     store = mini_store()
     before = store.count()
