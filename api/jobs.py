@@ -71,6 +71,16 @@ class WorkerContext:
                 self._reader_generation = generation
             return self._reader
 
+    def is_warm(self) -> bool:
+        """True when the page caches of the current generation are filled (see warm_up)."""
+        try:
+            generation = self.generation
+        except MaillageError:
+            return False
+        with self._lock:
+            return (self._cache_generation == generation and "graph_infos" in self._cache
+                    and "reference_labels" in self._cache)
+
     def clear_caches(self) -> None:
         """Forget every cached value (the next jobs recompute them)."""
         with self._lock:

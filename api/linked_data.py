@@ -30,7 +30,15 @@ from starlette.responses import RedirectResponse, Response
 from . import conneg
 from .errors import ApiError, not_acceptable, not_found
 from .results import serialize_quads
-from .web import call, generation_etag, mapping, not_modified, public_url, to_response
+from .web import (
+    call,
+    generation_etag,
+    mapping,
+    not_modified,
+    public_url,
+    runner,
+    to_response,
+)
 from .workers import Reply
 
 router = APIRouter()
@@ -77,11 +85,24 @@ async def _dereference(request: Request, path: str) -> Response:
     cached = not_modified(request, etag)
     if cached is not None:
         return cached
-    reply = await call(request, "resource", iri=iri, fmt=suffix, public=m.public_url)
+    reply = await call(request, "resource", bounded=_bounded(request, iri, suffix), iri=iri,
+                       fmt=suffix, public=m.public_url)
     headers = {"Link": f'<{iri}>; rel="describes"'}
     if etag and reply.status == 200:
         headers["ETag"] = etag
     return to_response(reply, headers)
+
+
+def _bounded(request: Request, iri: str, suffix: str) -> bool:
+    """Whether a document can be built at once (see ``JobRunner.call``): an RDF description is
+    bounded by :data:`MAX_DESCRIPTION`; an HTML page too once the per-generation caches are
+    warm, except territory pages (their profiles aggregate over all local actors)."""
+    if suffix != "html":
+        return True
+    settings = request.app.state.settings
+    if iri.startswith(settings.base_iri + "id/territoire/"):
+        return False
+    return bool(runner(request).context.is_warm())
 
 
 @router.get("/id/{path:path}", include_in_schema=False)

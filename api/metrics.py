@@ -79,6 +79,8 @@ def runner_lines(runner: Any) -> list[str]:
         "# TYPE maillage_query_timeouts_total counter",
         f"maillage_query_timeouts_total{pid} {s.timeouts}",
         "# TYPE maillage_runaway_jobs gauge", f"maillage_runaway_jobs{pid} {runner.runaway}",
+        "# TYPE maillage_jobs_inline_total counter",
+        f"maillage_jobs_inline_total{pid} {s.inline}",
         "# TYPE maillage_job_seconds_total counter",
         f"maillage_job_seconds_total{pid} {s.job_seconds:.3f}",
         "# TYPE maillage_busy_rejections_total counter",

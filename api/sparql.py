@@ -23,7 +23,13 @@ from starlette.responses import RedirectResponse, Response
 from . import conneg
 from .errors import ApiError, bad_request, not_acceptable
 from .results import serialize_boolean, serialize_select, serialize_triples
-from .sparqltext import DatasetConflict, add_using, has_dataset_clause, uses_service
+from .sparqltext import (
+    DatasetConflict,
+    add_using,
+    has_dataset_clause,
+    is_bounded_lookup,
+    uses_service,
+)
 from .web import call, error_response, public_url, single, to_response
 from .workers import Reply
 
@@ -164,7 +170,7 @@ def _endpoint_url(request: Request) -> str:
 async def _query(request: Request, query: str, params: dict[str, list[str]]) -> Response:
     fmt = single(params.get("format", []) or params.get("output", []), "format")
     reply = await call(
-        request, "sparql_query", query=query,
+        request, "sparql_query", bounded=is_bounded_lookup(query), query=query,
         default_graphs=params.get("default-graph-uri", []),
         named_graphs=params.get("named-graph-uri", []),
         accept=request.headers.get("accept"), fmt=fmt, base_iri=_endpoint_url(request),

@@ -145,3 +145,124 @@ def error_position(message: str) -> tuple[int | None, int | None]:
     if not m:
         return None, None
     return int(m.group(1)), int(m.group(2))
+
+
+_STRICT = re.compile(
+    r'''(?P<ws>\s+)|(?P<comment>\#[^\n]*)'''
+    r'''|(?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')'''
+    r'''|(?P<iri><[^<>"{}|^`\\\s]*>)|(?P<var>[?$]\w+)'''
+    r'''|(?P<pname>[A-Za-z][\w\-.]*:[\w\-.]*[\w\-]|[A-Za-z][\w\-.]*:)'''
+    r'''|(?P<word>[A-Za-z_]\w*)|(?P<int>\d+)|(?P<punct>[{}.*])|(?P<other>.)''',
+    re.DOTALL,
+)
+
+
+def _strict_tokens(text: str) -> list[tuple[str, str]] | None:
+    """Every token of a query, or None as soon as something unusual appears."""
+    out = []
+    for m in _STRICT.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "other":
+            return None
+        value = m.group()
+        out.append((kind, value.upper() if kind == "word" else value))
+    return out
+
+
+def is_bounded_lookup(query: str) -> bool:
+    """True for a lookup whose cost is bounded by one resource's statements: one triple
+    pattern with a constant subject (optionally in one GRAPH block), no filter, path, union,
+    optional, aggregate, ordering or sub-query; or ``DESCRIBE <iri>``.
+
+    >>> is_bounded_lookup("SELECT ?p ?o WHERE { <http://x/a> ?p ?o }")
+    True
+    >>> is_bounded_lookup("PREFIX ex: <http://x/> SELECT DISTINCT * { GRAPH ?g { ex:a a ?o . } } LIMIT 5")
+    True
+    >>> is_bounded_lookup("DESCRIBE <http://x/a>")
+    True
+    >>> is_bounded_lookup("SELECT ?p ?o WHERE { ?s ?p ?o }")
+    False
+    >>> is_bounded_lookup("SELECT * { <http://x/a> ?p ?o . ?a ?b ?c }")
+    False
+    >>> is_bounded_lookup("SELECT * { <http://x/a> <http://x/p>/<http://x/q> ?o }")
+    False
+    >>> is_bounded_lookup("SELECT * { <http://x/a> ?p ?o } ORDER BY ?o")
+    False
+    """
+    tokens = _strict_tokens(query)
+    if tokens is None:
+        return False
+    return _Lookup(tokens).match()
+
+
+class _Lookup:
+    """A tiny recursive-descent matcher for :func:`is_bounded_lookup`."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens, self.i = tokens, 0
+
+    def peek(self) -> tuple[str, str]:
+        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "")
+
+    def take(self, *accepted: str) -> bool:
+        kind, value = self.peek()
+        if kind in accepted or value in accepted:
+            self.i += 1
+            return True
+        return False
+
+    def match(self) -> bool:
+        while self.peek()[1] in ("PREFIX", "BASE"):
+            keyword = self.peek()[1]
+            self.i += 1
+            if keyword == "PREFIX" and not self.take("pname"):
+                return False
+            if not self.take("iri"):
+                return False
+        form = self.peek()[1]
+        self.i += 1
+        if form == "DESCRIBE":
+            return self.take("iri", "pname") and self.peek()[0] == "end"
+        if form == "SELECT":
+            self.take("DISTINCT", "REDUCED")
+            if not self.take("*"):
+                if not self.take("var"):
+                    return False
+                while self.take("var"):
+                    pass
+        elif form == "CONSTRUCT":
+            if self.peek()[1] == "{" and not self._block(template=True):
+                return False
+        elif form != "ASK":
+            return False
+        self.take("WHERE")
+        if not self._block():
+            return False
+        while self.peek()[1] in ("LIMIT", "OFFSET"):
+            self.i += 1
+            if not self.take("int"):
+                return False
+        return self.peek()[0] == "end"
+
+    def _block(self, template: bool = False) -> bool:
+        if not self.take("{"):
+            return False
+        if not template and self.take("GRAPH"):
+            if not (self.take("var", "iri", "pname") and self._block()):
+                return False
+            self.take(".")
+            return self.take("}")
+        if not self._triple(constant_subject=not template):
+            return False
+        self.take(".")
+        return self.take("}")
+
+    def _triple(self, constant_subject: bool) -> bool:
+        subject = ("iri", "pname") if constant_subject else ("iri", "pname", "var")
+        if not self.take(*subject):
+            return False
+        if not self.take("iri", "pname", "var", "A"):
+            return False
+        return self.take("iri", "pname", "var", "string", "int", "TRUE", "FALSE")

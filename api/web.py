@@ -69,9 +69,10 @@ def runner(request: Request) -> JobRunner:
     return request.app.state.runner  # type: ignore[no-any-return]
 
 
-async def call(request: Request, job: str, timeout: float | None = None, **kwargs: Any) -> Reply:
+async def call(request: Request, job: str, timeout: float | None = None, *,
+               bounded: bool = False, **kwargs: Any) -> Reply:
     """Run a store job (see :mod:`maillage.api.workers`)."""
-    return await runner(request).call(job, timeout=timeout, **kwargs)
+    return await runner(request).call(job, timeout=timeout, bounded=bounded, **kwargs)
 
 
 def generation_etag(request: Request, *parts: str) -> str | None:

@@ -132,8 +132,8 @@ class Server:
     def __init__(self, name: str, command: list[str], url: str, ready: str,
                  env: dict[str, str] | None = None) -> None:
         self.name, self.url = name, url
-        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log",
-                                               delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - open while the server runs
+            prefix=f"bench-{name}-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(env or {})}, cwd=ROOT)
         self.peak_rss = 0
@@ -166,6 +166,7 @@ class Server:
 
     def stop(self) -> None:
         self._stop.set()
+        self.log.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -303,38 +304,45 @@ def summary(results: dict) -> dict:
 def markdown(meta: dict, results: dict, s: dict) -> str:
     rounds = results["point"]
     nt = results["native_timeout"]
+    per_round = "; ".join(f"{n['rps']:,.0f} / {m['rps']:,.0f}"
+                          for n, m in zip(rounds["native"], rounds["maillage"]))
+    last_n, last_m = rounds["native"][-1], rounds["maillage"][-1]
     lines = [
-        "## Endpoint", "",
-        f"Run of `bench/bench_serve.py` on {meta['date']}: {meta['cpus']} cores ({meta['cpu']}), "
-        f"{meta['ram_gb']:.0f} GB RAM; Python {meta['python']}, pyoxigraph {meta['pyoxigraph']}, "
-        f"CLI oxigraph {meta['oxigraph']}. Load average at start: {meta['load']} — the machine "
-        "is shared with other jobs, so the servers were measured alternately, round by round, "
-        "and medians are given.", "",
-        f"Store: {meta['store_triples']:,} triples ({meta['store']}). `maillage serve "
-        f"--workers {meta['workers']}` (default settings: 30 s limit, 10,000 rows) against "
-        "`oxigraph serve-read-only --union-default-graph` on the same generation directory; "
-        f"wrk, 2 threads, {CONNECTIONS} connections, {meta['duration']} s per measure, "
-        f"{meta['rounds']} rounds.", "",
+        "## Endpoint",
+        "",
+        (f"Run of `bench/bench_serve.py` on {meta['date']}: {meta['cpus']} cores ({meta['cpu']}), "
+         f"{meta['ram_gb']:.0f} GB RAM; Python {meta['python']}, pyoxigraph {meta['pyoxigraph']}, "
+         f"CLI oxigraph {meta['oxigraph']}. Load average at start: {meta['load']} — the machine "
+         "is shared with other jobs, so the servers were measured alternately, round by round, "
+         "and medians are given."),
+        "",
+        (f"Store: {meta['store_triples']:,} triples ({meta['store']}). `maillage serve "
+         f"--workers {meta['workers']}` (default settings: 30 s limit, 10,000 rows) against "
+         "`oxigraph serve-read-only --union-default-graph` on the same generation directory; "
+         f"wrk, 2 threads, {CONNECTIONS} connections, {meta['duration']} s per measure, "
+         f"{meta['rounds']} rounds."),
+        "",
         "| measure | native | maillage serve | ratio | target |",
         "|---|---:|---:|---:|---|",
-        f"| point lookups / s (random structure, JSON) | {s['native_rps']:,.0f} | "
-        f"{s['maillage_rps']:,.0f} | **{s['rps_ratio']:.2f}×** | ≥ 0.5× |",
-        f"| analytic GROUP BY latency (structures per NAF) | {s['native_group_by_s'] * 1000:,.0f} ms"
-        f" | {s['maillage_group_by_s'] * 1000:,.0f} ms | **{s['group_by_ratio']:.2f}×** | ≤ 1.1× |",
+        (f"| point lookups / s (random structure, JSON) | {s['native_rps']:,.0f} | "
+         f"{s['maillage_rps']:,.0f} | **{s['rps_ratio']:.2f}×** | ≥ 0.5× |"),
+        (f"| analytic GROUP BY latency (structures per NAF) | "
+         f"{s['native_group_by_s'] * 1000:,.0f} ms | {s['maillage_group_by_s'] * 1000:,.0f} ms | "
+         f"**{s['group_by_ratio']:.2f}×** | ≤ 1.1× |"),
         f"| HTML resource pages / s | — | {s['pages_rps']:,.0f} | | ≥ 1,000 |",
-        f"| peak RSS of the process tree | {results['peak_rss_mb']['native']:,.0f} MB | "
-        f"{results['peak_rss_mb']['maillage']:,.0f} MB | | |", "",
-        "Rounds (point lookups/s, native / maillage): " + "; ".join(
-            f"{n['rps']:,.0f} / {m['rps']:,.0f}" for n, m in zip(rounds["native"],
-                                                                 rounds["maillage"])) + ".",
-        "Latency p50 / p99 of point lookups (last round): native "
-        f"{rounds['native'][-1]['p50_ms']:.2f} / {rounds['native'][-1]['p99_ms']:.2f} ms, "
-        f"maillage {rounds['maillage'][-1]['p50_ms']:.2f} / {rounds['maillage'][-1]['p99_ms']:.2f}"
-        f" ms. Pages p50 {results['pages'][-1]['p50_ms']:.1f} ms.", "",
-        "Native with `--timeout-s 30` under the same point-lookup load for 5 s: "
-        f"{nt['rps']:,.0f} requests/s, {nt['non_2xx']} non-2xx answers, socket errors "
-        f"`{nt['socket_errors'] or 'none'}`, server {'alive' if nt['alive_after'] else 'DEAD'} "
-        "afterwards.", "",
+        (f"| peak RSS of the process tree | {results['peak_rss_mb']['native']:,.0f} MB | "
+         f"{results['peak_rss_mb']['maillage']:,.0f} MB | | |"),
+        "",
+        f"Rounds (point lookups/s, native / maillage): {per_round}.",
+        (f"Latency p50 / p99 of point lookups (last round): native {last_n['p50_ms']:.2f} / "
+         f"{last_n['p99_ms']:.2f} ms, maillage {last_m['p50_ms']:.2f} / {last_m['p99_ms']:.2f} ms."
+         f" Pages p50 {results['pages'][-1]['p50_ms']:.1f} ms."),
+        "",
+        ("Native with `--timeout-s 30` under the same point-lookup load for 5 s: "
+         f"{nt['rps']:,.0f} requests/s, {nt['non_2xx']} non-2xx answers, socket errors "
+         f"`{nt['socket_errors'] or 'none'}`, server {'alive' if nt['alive_after'] else 'DEAD'} "
+         "afterwards."),
+        "",
     ]
     return "\n".join(lines) + "\n" + meta.get("analysis", "") + "\n"
 
@@ -351,26 +359,30 @@ def write_section(text: str) -> None:
     path.write_text(current)
 
 
-ANALYSIS = """What limits `maillage serve` on point lookups: each request runs Python on 2 cores
+ANALYSIS = """What limits `maillage serve` on point lookups: each request runs Python, on 2 cores
 shared with wrk and with other jobs, where native Oxigraph answers from Rust threads. Measured
-in process on a point lookup (60,000-structure store, sequential): the query and our JSON
-serializer take ≈ 135 µs, the hand-off to a job thread ≈ 30 µs, the HTTP framework (request
-parsing, routing, middlewares, response) ≈ 80 µs — against ≈ 50 µs of CPU per request for
-native. Why a job thread: `Store.query` cannot be interrupted, and a query past the limit must be
-stopped; the thread keeps the event loop free, and a process whose job overruns retires (its
-CPU is released when it exits, ≤ 3 s after the 504) while its siblings serve. Alternatives
-measured on the same machine: the query run on the event loop (raw ASGI, no framework) reached
-0.43× native but cannot enforce the limit; a thread hand-off on raw ASGI 0.30×; a pool of
-separate query processes (jobs pickled over socket pairs) ≈ 0.1×, since every request then
-crosses two Python processes; native `--timeout-s` starts a timer thread per query and died under
-this load (above), so delegating to it is not an option. Already done for speed: a fast path
-for `/sparql` around the framework's routing, a lean thread pool (a lock per job), cached
-`Accept` parsing, uvloop + httptools. The GROUP BY runs in the same engine in both servers: the
-ratio is within the noise. HTML pages cost ≈ 1.3–2 ms of CPU each (store reads for the
-statements, labels and incoming links, Jinja rendering; maps are cached per commune set), so two
-shared cores give ≈ 800 pages/s here; the number of pages per second scales with free cores.
-Peak RSS: two web worker processes (RocksDB block cache and Python, ≈ 450 MB each under load)
-and the supervisor (the `maillage` CLI process, ≈ 110 MB), against one native process.
+in process on a point lookup (sequential): the query and our JSON serializer take ≈ 135 µs, the
+HTTP framework (request parsing, middlewares, response) ≈ 80 µs, against ≈ 50 µs of CPU per
+request for native; under this shared load each request costs ≈ 0.6 ms of CPU across our two
+processes, and the Linux scheduler shares the cores by thread, which favours native's thread
+pool over our two busy threads. How the time limit is kept: `Store.query` cannot be
+interrupted, so a query runs on a job thread of its web worker process, and a process whose
+job passes the limit answers 504 and retires (its CPU is released when it exits, ≤ 3 s later)
+while its siblings serve; only lookups bounded by construction (one triple pattern with a
+constant subject, or `DESCRIBE <iri>`, or a resource document) run directly on the event loop,
+without the thread hand-off. Alternatives measured on this machine: the query run on the event
+loop for every request (raw ASGI, no framework) reached 0.43× native but cannot enforce the
+limit; a thread hand-off for every request on raw ASGI 0.30×; a pool of separate query
+processes (jobs pickled over socket pairs) ≈ 0.1×, since every request then crosses two Python
+processes; native `--timeout-s` starts a timer thread per query and died under this load
+(above), so delegating to it is not an option. Also done for speed: a fast path for `/sparql`
+around the framework's routing, a lean thread pool (a lock per job), cached `Accept` parsing,
+uvloop + httptools. The GROUP BY runs in the same engine in both servers: the ratio is within
+the noise. HTML pages cost ≈ 1.3–2 ms of CPU each (store reads for the statements, labels and
+incoming links, Jinja rendering; maps are cached per set of communes): the pages per second
+scale with free cores, and the target is not met on this shared 2-core machine. Peak RSS: two
+web worker processes (RocksDB block cache and Python, up to ≈ 450 MB each under load) and the
+supervisor (the `maillage` CLI process, ≈ 110 MB), against one native process.
 """
 
 
