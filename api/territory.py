@@ -9,9 +9,11 @@ filières present locally).
 The filières and their complementarities come from the named queries ``filieres_tee`` and
 ``complementarites_filieres``. The per-territory figures use the SPARQL below: the library's
 ``panorama_filieres_territoires``, ``mesures_territoire`` and ``synergies_territoire`` answer
-the same questions for any territory level but took from seconds to minutes per territory on
-the 5,000-structure demo graph, too slow for a page; the page links to them with the territory
-filled in. Every figure is cached per store generation.
+the same questions for any territory level, but on the 50,000-structure benchmark graph they
+took 3–9 s each for a département or the région (the synergies 18 s for a département of the
+5,000-structure demo graph), against about a second for the queries below, which first
+collect the places of the territory, then the active establishments there. The page links to
+the named queries with the territory filled in. Every figure is cached per store generation.
 """
 
 from __future__ import annotations

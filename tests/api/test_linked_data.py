@@ -160,7 +160,6 @@ def test_documents_revalidate_with_the_store_generation(server):
 def test_deployed_behind_the_base_iri_answers_for_it(store_path, tmp_path):
     """With public_url = base IRI, links stay canonical and the base path prefix is accepted."""
     from fastapi.testclient import TestClient
-
     from maillage.api.app import create_app
     from maillage.graph.settings import Settings
 
