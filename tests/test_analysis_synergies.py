@@ -73,15 +73,15 @@ def test_blocking_never_enumerates_all_pairs():
     assert len(pairs) <= 2 * 20 + 2 * 20 < 20 * 20
     kept = cap_per_structure(pairs, 2)
     assert len(kept) <= 2 * 40
-    for s in table["acteur"]:  # every structure keeps its best partner
-        mine = pairs[(pairs["acteur_1"] == s) | (pairs["acteur_2"] == s)]
+    for s in table["sid"]:  # every structure keeps its best partner
+        mine = pairs[(pairs["sid_1"] == s) | (pairs["sid_2"] == s)]
         assert mine["paire"].iloc[0] in set(kept["paire"])
 
 
 def test_cap_keeps_pairs_chosen_by_either_side():
     pairs = pd.DataFrame({"paire": ["a b", "a c", "b c"], "score": [0.9, 0.8, 0.1],
                           "acteur_1": ["a", "a", "b"], "acteur_2": ["b", "c", "c"]})
-    assert list(cap_per_structure(pairs, 1)["paire"]) == ["a b", "a c"]
+    assert list(cap_per_structure(pairs, 1, "acteur_1", "acteur_2")["paire"]) == ["a b", "a c"]
 
 
 def test_no_complementarity_is_recorded_not_raised():

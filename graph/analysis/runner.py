@@ -57,8 +57,9 @@ def export_outputs(outputs: Sequence[AnalysisOutput], directory: Path) -> list[P
             table.to_csv(path, index=False)
             written.append(path)
         path = directory / f"{output.name}.json"
-        path.write_text(json.dumps(json_ready(output_json(output)), ensure_ascii=False, indent=1),
-                        encoding="utf-8")
+        text = json.dumps(json_ready(output_json(output)), ensure_ascii=False,
+                          separators=(",", ":"))
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

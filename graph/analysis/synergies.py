@@ -9,8 +9,9 @@ Score of a pair (x in filière F, y in filière G, with F ``mai:complementaryTo`
   not described;
 - ``w_proximity``: 1.0 in the same commune (or arrondissement), 0.6 in the same EPCI, 0.3 in the
   same département — farther pairs are not considered;
-- ``q(s) = sqrt(size(s) × age(s))``: size from the staff band (10+ employees 1.0, 1–9 0.85,
-  none 0.7, unknown 0.75: a structure with staff can commit time to a partnership) and age
+- ``q(s) = sqrt(size(s) × age(s))``: size from the INSEE staff band (10+ employees 1.0, 1–9
+  0.85, none — ``00`` or non-employer ``NN`` — 0.7, unknown 0.75: a structure with staff can
+  commit time to a partnership) and age
   (5+ years 1.0, 2–4 years 0.9, under 2 years 0.8, unknown 0.9).
 
 Scaling: pairs are never enumerated nationally. For each complementary pair (F, G), each level
@@ -46,12 +47,14 @@ PROXIMITY_EN = {"commune": "same commune", "epci": "same EPCI", "departement": "
 
 
 def size_factor(band: str) -> float:
-    """Weight of an INSEE staff band code (``NN``/empty = unknown).
+    """Weight of an INSEE staff band code (``NN`` = non-employer unit, empty = unknown).
 
-    >>> size_factor("12"), size_factor("02"), size_factor("00"), size_factor("NN")
-    (1.0, 0.85, 0.7, 0.75)
+    >>> size_factor("12"), size_factor("02"), size_factor("00"), size_factor("NN"), size_factor("")
+    (1.0, 0.85, 0.7, 0.7, 0.75)
     """
-    if band in ("", "NN") or not band[:2].isdigit():
+    if band == "NN":
+        return 0.7
+    if not band[:2].isdigit():
         return 0.75
     code = int(band[:2])
     return 0.7 if code == 0 else 0.85 if code < 11 else 1.0
@@ -70,7 +73,11 @@ def age_factor(creation_year: float, reference_year: int) -> float:
 
 
 def structure_table(ctx: AnalysisContext) -> pd.DataFrame:
-    """Actors × filière with their quality ``q`` (see the module docstring)."""
+    """Actors × filière with their quality ``q`` and integer codes for the joins.
+
+    ``sid`` numbers the actors (in IRI order), ``fid`` the filières; ``commune_c``, ``epci_c``
+    and ``departement_c`` the territories (-1 when unknown): the blocking works on integers.
+    """
     df = actors(ctx)
     years = df["annee"].dropna()
     ref = int(years.max()) if len(years) else 0
@@ -78,6 +85,10 @@ def structure_table(ctx: AnalysisContext) -> pd.DataFrame:
     age = df["annee"].map(lambda y: age_factor(y, ref))
     df["q"] = np.sqrt(size * age)
     df["nom"] = df["nom"].fillna("")
+    df["sid"] = pd.factorize(df["acteur"], sort=True)[0]
+    df["fid"] = pd.factorize(df["filiere"], sort=True)[0]
+    for level in LEVELS:
+        df[f"{level}_c"] = pd.factorize(df[level], sort=True)[0]
     return df
 
 
@@ -85,77 +96,107 @@ def _candidates(a: pd.DataFrame, b: pd.DataFrame, levels: list[str], k: int) -> 
     """(x, y) pairs where y is among the k best of its filière in one of x's territories."""
     parts = []
     for level in levels:
-        best = (b.dropna(subset=[level]).sort_values(["q", "acteur"], ascending=[False, True])
-                .groupby(level, sort=False).head(k))
-        pairs = a[["acteur", level]].dropna().merge(best[["acteur", level]], on=level,
-                                                    suffixes=("_x", "_y"))
-        parts.append(pairs[["acteur_x", "acteur_y"]])
-    return pd.concat(parts, ignore_index=True).drop_duplicates() if parts else pd.DataFrame(
-        columns=["acteur_x", "acteur_y"])
+        col = f"{level}_c"
+        best = (b[b[col] >= 0].sort_values(["q", "sid"], ascending=[False, True])
+                .groupby(col, sort=False).head(k))
+        pairs = a.loc[a[col] >= 0, ["sid", col]].merge(best[["sid", col]], on=col,
+                                                       suffixes=("_x", "_y"))
+        parts.append(pairs[["sid_x", "sid_y"]])
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+NUMERIC = ["sid", "fid", "q", "commune_c", "epci_c", "departement_c"]
 
 
 def candidate_pairs(table: pd.DataFrame, comp: pd.DataFrame, levels: list[str],
                     k: int) -> pd.DataFrame:
-    """All blocked candidate pairs with their filières, relation, proximity and score."""
-    cols = ["acteur", "nom", "filiere", "commune", "epci", "departement", "q", "tranche", "annee"]
-    by_filiere = {f: g[cols] for f, g in table.groupby("filiere")}
+    """All blocked candidate pairs (integer codes), with proximity, score and pair key.
+
+    Columns: ``sid_1``, ``fid_1``, ``sid_2``, ``fid_2`` (codes of :func:`structure_table`),
+    ``rel`` (row of ``comp``), ``proximite``, ``territoire_c``, the weights, ``score`` and
+    ``paire`` (one integer per unordered pair of structures); best pairs first.
+    """
+    fids = dict(zip(table["filiere"], table["fid"]))
+    by_fid = {f: g[NUMERIC] for f, g in table.groupby("fid")}
     frames = []
-    for rel in comp.itertuples():
-        a, b = by_filiere.get(rel.a), by_filiere.get(rel.b)
+    for i, rel in enumerate(comp.itertuples()):
+        a, b = by_fid.get(fids.get(rel.a, -1)), by_fid.get(fids.get(rel.b, -1))
         if a is None or b is None:
             continue
         pairs = pd.concat([_candidates(a, b, levels, k),
                            _candidates(b, a, levels, k).rename(
-                               columns={"acteur_x": "acteur_y", "acteur_y": "acteur_x"})])
-        pairs = pairs.drop_duplicates()
-        pairs = pairs[pairs["acteur_x"] != pairs["acteur_y"]]
-        pairs = pairs.merge(a.add_suffix("_1"), left_on="acteur_x", right_on="acteur_1")
-        pairs = pairs.merge(b.add_suffix("_2"), left_on="acteur_y", right_on="acteur_2")
-        pairs["relation"] = rel.relation if isinstance(rel.relation, str) else ""
-        pairs["justification"] = rel.justification if isinstance(rel.justification, str) else ""
-        pairs["complementarite"] = rel.complementarite if isinstance(rel.complementarite,
-                                                                     str) else ""
-        frames.append(pairs.drop(columns=["acteur_x", "acteur_y"]))
+                               columns={"sid_x": "sid_y", "sid_y": "sid_x"})]).drop_duplicates()
+        pairs = pairs[pairs["sid_x"] != pairs["sid_y"]]
+        pairs = pairs.merge(a.add_suffix("_1"), left_on="sid_x", right_on="sid_1")
+        pairs = pairs.merge(b.add_suffix("_2"), left_on="sid_y", right_on="sid_2")
+        pairs["rel"] = i
+        pairs["w_relation"] = RELATION.get(rel.relation, RELATION_DEFAULT) \
+            if isinstance(rel.relation, str) else RELATION_DEFAULT
+        frames.append(pairs.drop(columns=["sid_x", "sid_y"]))
     if not frames:
         return pd.DataFrame()
-    pairs = pd.concat(frames, ignore_index=True)
-    return _score(pairs, levels)
+    return _score(pd.concat(frames, ignore_index=True), levels, int(table["sid"].max()) + 1)
 
 
-def _score(pairs: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
-    pairs["proximite"] = None
-    pairs["territoire"] = None
+def _score(pairs: pd.DataFrame, levels: list[str], n: int) -> pd.DataFrame:
+    pairs["proximite"] = ""
+    pairs["territoire_c"] = -1
     for level in reversed(levels):  # the finest shared level wins
-        same = pairs[f"{level}_1"].notna() & (pairs[f"{level}_1"] == pairs[f"{level}_2"])
+        c1, c2 = pairs[f"{level}_c_1"], pairs[f"{level}_c_2"]
+        same = (c1 >= 0) & (c1 == c2)
         pairs.loc[same, "proximite"] = level
-        pairs.loc[same, "territoire"] = pairs.loc[same, f"{level}_1"]
-    pairs = pairs[pairs["proximite"].notna()].copy()
+        pairs.loc[same, "territoire_c"] = c1[same]
+    pairs = pairs[pairs["proximite"] != ""].copy()
     pairs["w_proximite"] = pairs["proximite"].map(PROXIMITY)
-    pairs["w_relation"] = pairs["relation"].map(RELATION).fillna(RELATION_DEFAULT)
     pairs["score"] = pairs["w_relation"] * pairs["w_proximite"] * pairs["q_1"] * pairs["q_2"]
     # one row per structure pair: the best filière pair (structures may have several filières)
-    key = np.where(pairs["acteur_1"] < pairs["acteur_2"], pairs["acteur_1"] + " " + pairs["acteur_2"],
-                   pairs["acteur_2"] + " " + pairs["acteur_1"])
-    pairs["paire"] = key
-    pairs = pairs.sort_values(["score", "paire", "filiere_1", "filiere_2"],
-                              ascending=[False, True, True, True])
+    low = np.minimum(pairs["sid_1"], pairs["sid_2"]).astype(np.int64)
+    pairs["paire"] = low * n + np.maximum(pairs["sid_1"], pairs["sid_2"])
+    pairs = pairs.sort_values(["score", "paire", "fid_1", "fid_2"],
+                              ascending=[False, True, True, True], kind="mergesort")
     return pairs.drop_duplicates("paire").reset_index(drop=True)
 
 
-def cap_per_structure(pairs: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Keep a pair when it is among the ``k`` best of at least one of its two structures."""
+def cap_per_structure(pairs: pd.DataFrame, k: int, first: str = "sid_1",
+                      second: str = "sid_2") -> pd.DataFrame:
+    """Keep a pair when it is among the ``k`` best of at least one of its two structures.
+
+    ``pairs`` is sorted best first; the result keeps that order and numbers it in ``rang``.
+    """
     if pairs.empty:
         return pairs
     long = pd.concat([
-        pairs[["paire", "score", "acteur_1"]].rename(columns={"acteur_1": "s"}),
-        pairs[["paire", "score", "acteur_2"]].rename(columns={"acteur_2": "s"}),
+        pairs[["paire", "score", first]].rename(columns={first: "s"}),
+        pairs[["paire", "score", second]].rename(columns={second: "s"}),
     ])
-    long = long.sort_values(["s", "score", "paire"], ascending=[True, False, True])
+    long = long.sort_values(["s", "score", "paire"], ascending=[True, False, True],
+                            kind="mergesort")
     long["rang"] = long.groupby("s").cumcount() + 1
     kept = set(long.loc[long["rang"] <= k, "paire"])
     out = pairs[pairs["paire"].isin(kept)].copy()
     out["rang"] = np.arange(1, len(out) + 1)
     return out.reset_index(drop=True)
+
+
+def describe_pairs(pairs: pd.DataFrame, table: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
+    """The pairs with IRIs, names, filières, staff bands, years, relation and shared territory."""
+    actor = table.drop_duplicates("sid").set_index("sid")[["acteur", "nom", "tranche", "annee"]]
+    filiere = table.drop_duplicates("fid").set_index("fid")["filiere"]
+    out = pairs.copy()
+    for side in ("1", "2"):
+        details = actor.reindex(out[f"sid_{side}"]).reset_index(drop=True)
+        for column in details.columns:
+            out[f"{column}_{side}"] = details[column].to_numpy()
+        out[f"filiere_{side}"] = filiere.reindex(out[f"fid_{side}"]).to_numpy()
+    for column in ("relation", "justification", "complementarite"):
+        values = comp[column].where(comp[column].notna(), "").astype(str).to_numpy()
+        out[column] = values[out["rel"].to_numpy()] if len(out) else []
+    out["territoire"] = ""
+    for level in LEVELS:
+        codes = table.drop_duplicates(f"{level}_c").set_index(f"{level}_c")[level]
+        mask = out["proximite"] == level
+        out.loc[mask, "territoire"] = codes.reindex(out.loc[mask, "territoire_c"]).to_numpy()
+    return out
 
 
 def _result(row: Any, labels: dict[str, str]) -> Result:
@@ -194,7 +235,7 @@ def _year(value: float) -> int | None:
 
 
 def synergy_pairs(ctx: AnalysisContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(all blocked candidate pairs, pairs kept by the per-structure cap), computed once."""
+    """(all blocked candidate pairs, described pairs kept by the per-structure cap), once."""
     def build() -> tuple[pd.DataFrame, pd.DataFrame]:
         k = int(ctx.option(NAME, "top_k", DEFAULTS["top_k"]))
         max_level = str(ctx.option(NAME, "max_level", DEFAULTS["max_level"]))
@@ -204,7 +245,9 @@ def synergy_pairs(ctx: AnalysisContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         if comp.empty or table.empty:
             return pd.DataFrame(), pd.DataFrame()
         pairs = candidate_pairs(table, comp, levels, k)
-        return pairs, cap_per_structure(pairs, k)
+        if pairs.empty:
+            return pairs, pairs
+        return pairs, describe_pairs(cap_per_structure(pairs, k), table, comp)
 
     return ctx.derived("synergy-pairs", [ACTORS, COMMUNES, COMPLEMENTARITIES], build)
 
