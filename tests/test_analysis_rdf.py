@@ -135,3 +135,18 @@ def test_cli_analyze_writes_exports_and_summarises(tmp_path, capsys, monkeypatch
     assert not query_dataframe(again, "lacunes_epci", epci="200000003").empty  # EPCI Trois
     assert main(["analyze", "--only", "nonsense", *env]) == 1
     assert "unknown analysis" in capsys.readouterr().err
+
+
+def test_an_empty_graph_records_reasons_instead_of_crashing():
+    w, _ = gap_world()
+    w.structures.clear()
+    store = w.store()
+    ctx = context(store)
+    outputs = run_analyses(ctx, [])
+    write_outputs(store, ctx.settings, outputs)
+    by_name = {o.name: o for o in outputs}
+    for name in ("colocation", "emergence", "synergies", "brokers"):
+        assert [r.key for r in by_name[name].results] == ["non-calcule"], name
+        assert by_name[name].results[0].not_computed
+    reasons = _rows(store, "SELECT ?r ?why WHERE { ?r mai:notComputed ?why } ORDER BY ?r")
+    assert len(reasons) >= 4
