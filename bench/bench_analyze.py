@@ -181,7 +181,17 @@ def markdown(results: list[dict]) -> str:
               "bridge) at a fraction of the time; `--backend networkx` keeps the pure-Python "
               "reference. Communities and co-location work on a graph of at most a few dozen "
               "filières, where networkx is instantaneous.")
-    lines += ["", choice, END]
+    queries = ("**Queries**: the heaviest steps overall are the two input queries and the write "
+               "into Oxigraph. Both queries read each property in its own sub-query (Oxigraph "
+               "joins them by hash instead of one index lookup per structure) and sort first on "
+               "short literals (SIREN, NAF and INSEE codes, which Oxigraph compares without "
+               "decoding IRIs); measured on the national store during development, "
+               "`acteurs_filieres` went from 625 s to about 45 s and "
+               "`activites_creations_communes` from 99 s to about 38 s. The write replaces the "
+               "previous run of each analysis (RocksDB deletions cost about as much as inserts), "
+               "which is why the graph receives each structure's best synergy only, at most "
+               "20,000 — every candidate is in the CSV export.")
+    lines += ["", choice, "", queries, END]
     return "\n".join(lines)
 
 

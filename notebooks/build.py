@@ -257,7 +257,10 @@ def build(directory: Path = HERE) -> list[Path]:
     """Write every notebook (no outputs) into ``directory``; returns their paths."""
     paths = []
     for name, cells in NOTEBOOKS.items():
-        nb = new_notebook(cells=cells(), metadata={
+        content = cells()
+        for i, cell in enumerate(content):  # stable ids: rebuilding changes nothing
+            cell["id"] = f"{name[:2]}-{i:02d}"
+        nb = new_notebook(cells=content, metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
             "language_info": {"name": "python"}})
         path = directory / name
