@@ -18,7 +18,7 @@ from typing import Any
 from maillage.graph.errors import MaillageError, StoreError
 from maillage.graph.namespaces import Iris
 from maillage.graph.settings import Settings
-from maillage.graph.store import CURRENT, MaillageStore
+from maillage.graph.store import MaillageStore, open_store
 from pyoxigraph import Store
 
 from .errors import ApiError
@@ -37,7 +37,7 @@ class WorkerContext:
     def __init__(self, settings: Settings, store: MaillageStore | None = None) -> None:
         self.settings = settings
         self.iris = Iris(settings.base_iri)
-        self.store = store if store is not None else MaillageStore(settings.store_path)
+        self.store = store if store is not None else open_store(settings)
         self._lock = threading.Lock()
         self._reader: Store | None = None
         self._reader_generation: str | None = None
@@ -48,18 +48,12 @@ class WorkerContext:
     @property
     def generation(self) -> str:
         """Name of the store generation being read (changes when a writer swaps it)."""
-        if self.store.path is None:
-            return "memory"
-        try:
-            return os.readlink(self.store.path / CURRENT)
-        except OSError:
-            raise StoreError(f"no Maillage store at {self.store.path}",
-                             hint="run `maillage init` first") from None
+        return self.store.generation()  # type: ignore[no-any-return]
 
     def oxigraph(self) -> Store:
         """The pyoxigraph store to read, re-opened read-only after a generation swap."""
-        if self.store.path is None:
-            return self.store.oxigraph
+        if self.store.path is None:  # in memory, or a remote engine
+            return self.store.oxigraph  # type: ignore[no-any-return]
         generation = self.generation
         with self._lock:
             if self._reader is None or generation != self._reader_generation:

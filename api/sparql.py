@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
 from maillage.graph.namespaces import PREFIXES
-from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
+from maillage.graph.store import TRIPLE_RESULTS
+from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -261,7 +262,7 @@ def run_query(ctx: Any, query: str, default_graphs: list[str], named_graphs: lis
     elif isinstance(result, QueryBoolean):
         chosen = _choose(BOOLEAN, accept, fmt)
         out = serialize_boolean(bool(result), chosen.name)
-    elif isinstance(result, QueryTriples):
+    elif isinstance(result, TRIPLE_RESULTS):
         chosen = _choose(conneg.RDF, accept, fmt)
         out = serialize_triples(result, chosen.engine, limit, PREFIXES)  # type: ignore[arg-type]
     else:  # pragma: no cover - pyoxigraph has no other result kind
@@ -280,8 +281,7 @@ def run_update(ctx: Any, update: str, using: list[str], using_named: list[str],
     except DatasetConflict as exc:
         raise bad_request(str(exc), "dataset-conflict") from None
     _iris(using + using_named, "using-graph-uri")
-    with ctx.store.writing() as writer:
-        writer.oxigraph.update(text, base_iri=base_iri)
+    ctx.store.update(text, base_iri=base_iri)
     return Reply(204, "text/plain", b"")
 
 

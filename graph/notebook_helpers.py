@@ -28,6 +28,7 @@ from .catalog import query_dataframe
 from .resources import data_file
 from .settings import Settings
 from .store import MaillageStore
+from .store import open_store as _open_store
 
 matplotlib.use("Agg")  # headless: figures are shown as PNG images (see show)
 
@@ -37,7 +38,7 @@ PARIS = "75056"
 def open_store(settings: Settings | None = None) -> MaillageStore:
     """The store named by ``MAILLAGE_STORE`` (or the default store location)."""
     settings = settings or Settings.from_env()
-    return MaillageStore(settings.store_path)
+    return _open_store(settings)  # type: ignore[no-any-return]
 
 
 def frame(store: MaillageStore, query_id: str, **params: Any) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def solutions_rows(results: QuerySolutions) -> tuple[list[str], list[list[str]]]
 
 def format_results(results: QuerySolutions | QueryBoolean | QueryTriples, fmt: str) -> str:
     """Render query results as table, json, csv, tsv (SELECT/ASK) or ttl/nt (CONSTRUCT)."""
-    if isinstance(results, QueryTriples):
+    if not isinstance(results, (QuerySolutions, QueryBoolean)):  # CONSTRUCT / DESCRIBE
         rdf = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "table": RdfFormat.TURTLE}
         out = results.serialize(format=rdf.get(fmt, RdfFormat.TURTLE))
         return out.decode() if isinstance(out, bytes) else str(out)

@@ -39,7 +39,52 @@ class Settings:
 
     store: str = field(
         default_factory=_default_store,
-        metadata=_meta("MAILLAGE_STORE", "Store location: a directory (embedded Oxigraph)."),
+        metadata=_meta("MAILLAGE_STORE", "Store location: a directory (embedded Oxigraph), or the "
+                       "http(s) URL of a SPARQL server (an Oxigraph server: http://host:7878)."),
+    )
+    store_query_url: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_QUERY_URL", "Remote store: SPARQL query endpoint "
+                       "(default: <store>/query)."),
+    )
+    store_update_url: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_UPDATE_URL", "Remote store: SPARQL update endpoint "
+                       "(default: <store>/update)."),
+    )
+    store_gsp_url: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_GSP_URL", "Remote store: Graph Store Protocol endpoint "
+                       "(default: <store>/store; Fuseki: <dataset>/data)."),
+    )
+    store_user: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_USER", "Remote store: HTTP Basic user name."),
+    )
+    store_password: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_PASSWORD", "Remote store: HTTP Basic password."),
+    )
+    store_token: str = field(
+        default="",
+        metadata=_meta("MAILLAGE_STORE_TOKEN", "Remote store: bearer token (instead of Basic)."),
+    )
+    store_timeout_s: float = field(
+        default=600.0,
+        metadata=_meta("MAILLAGE_STORE_TIMEOUT", "Remote store: longest wait for one engine "
+                       "answer, seconds.", float),
+    )
+    store_graphs_ttl_s: float = field(
+        default=0.0,
+        metadata=_meta("MAILLAGE_STORE_GRAPHS_TTL", "Remote store: how long the list of named "
+                       "graphs (the union default graph) may be reused, seconds; 0 = fetched "
+                       "with every query, so a new graph is seen at once.", float),
+    )
+    store_retries: int = field(
+        default=4,
+        metadata=_meta("MAILLAGE_STORE_RETRIES", "Remote store: retries of an idempotent request "
+                       "(reads, uploads) after a connection failure, with exponential backoff.",
+                       int),
     )
     base_iri: str = field(
         default="https://w3id.org/maillage/",
@@ -109,6 +154,11 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the store is a SPARQL server reached over HTTP."""
+        return self.store.startswith(("http://", "https://"))
 
     @property
     def store_path(self) -> Path:

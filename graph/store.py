@@ -47,11 +47,36 @@ from pyoxigraph import (
 )
 
 from .errors import QueryError, StoreError
+from .remote import RemoteTriples
 
-__all__ = ["MaillageStore", "GraphWriter", "Quad", "NamedNode", "Literal", "DefaultGraph"]
+#: the result kinds of a CONSTRUCT / DESCRIBE (embedded or remote)
+TRIPLE_RESULTS = (QueryTriples, RemoteTriples)
+
+__all__ = ["DefaultGraph", "GraphWriter", "Literal", "MaillageStore", "NamedNode", "Quad", "open_store"]
 
 _GEN = re.compile(r"^gen-(\d{6})$")
 CURRENT = "current"
+
+
+class Rows(list):  # type: ignore[type-arg]
+    """Solutions read into a list, with their ``variables`` (like ``QuerySolutions``)."""
+
+    def __init__(self, variables: list[Variable], rows: Iterable[Any]) -> None:
+        super().__init__(rows)
+        self.variables = variables
+
+
+def materialize(result: Any) -> Any:
+    """Read a result whole, so it holds no reference to the store it came from.
+
+    A write block's store must be closed when the block ends (RocksDB deletes files while it
+    runs); a ``QuerySolutions`` kept alive by the caller would keep it open.
+    """
+    if isinstance(result, QuerySolutions):
+        return Rows(list(result.variables), result)
+    if isinstance(result, QueryBoolean):
+        return bool(result)
+    return list(result)
 
 
 class GraphWriter:
@@ -116,14 +141,20 @@ class GraphWriter:
         self.oxigraph.update(sparql)
 
     def query(self, sparql: str, **kwargs: Any) -> Any:
+        """Query the block's own state; the answer is read at once (see :func:`materialize`)."""
         kwargs.setdefault("use_default_graph_as_union", True)
-        return self.oxigraph.query(sparql, **kwargs)
+        return materialize(self.oxigraph.query(sparql, **kwargs))
 
 
 class MaillageStore:
     """A Maillage store at ``path`` (a directory), or in memory when ``path`` is None."""
 
+    is_remote = False
+
     def __init__(self, path: str | Path | None) -> None:
+        if path is not None and str(path).startswith(("http:/", "https:/")):
+            raise StoreError(f"{path} is a server URL, not a directory",
+                             hint="open it with maillage.graph.store.open_store(settings)")
         self.path = Path(path).expanduser() if path is not None else None
         self._memory: Store | None = Store() if path is None else None
         self._reader: Store | None = None
@@ -146,6 +177,25 @@ class MaillageStore:
 
     def exists(self) -> bool:
         return self.path is None or self.current_generation() is not None
+
+    @property
+    def location(self) -> str:
+        return str(self.path) if self.path is not None else "memory"
+
+    def generation(self) -> str:
+        """Name of the generation being read ("memory" in memory): changes after every write."""
+        if self.path is None:
+            return "memory"
+        try:
+            return os.readlink(self.path / CURRENT)
+        except OSError:
+            raise StoreError(f"no Maillage store at {self.path}",
+                             hint="run `maillage init` first") from None
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """One SPARQL Update, atomically (a new generation)."""
+        with self.writing() as writer:
+            writer.oxigraph.update(sparql, base_iri=base_iri)
 
     @property
     def oxigraph(self) -> Store:
@@ -306,6 +356,15 @@ class MaillageStore:
         if target.exists() and any(target.iterdir()):
             raise StoreError(f"backup target {target} is not empty", hint="choose a new directory")
         self.oxigraph.backup(str(target))
+
+
+def open_store(settings: Any) -> Any:
+    """The store the settings name: a directory (embedded) or a SPARQL server URL (remote)."""
+    from .remote import RemoteStore, is_remote_location
+
+    if is_remote_location(settings.store):
+        return RemoteStore.from_settings(settings)
+    return MaillageStore(settings.store_path)
 
 
 def quads_to_nquads(quads: Iterable[Quad]) -> bytes:

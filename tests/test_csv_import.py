@@ -144,14 +144,14 @@ def test_missing_column_names_the_mapping_and_the_header_line(mem_store, tmp_pat
 
 def test_malformed_line_raises_and_leaves_the_store_unchanged(ref_store, settings):
     import_csv(ref_store, settings, DATA / "simple.toml", DATA / "bom.csv")
-    before = ref_store.current_generation()
+    before = ref_store.generation()
     graph = IRIS.graph("import/test-simple")
     count = ref_store.count(graph)
     with pytest.raises(InputError) as err:
         import_csv(ref_store, settings, DATA / "simple.toml", DATA / "malformed.csv")
     assert "malformed.csv, line 4" in str(err.value)
     assert "expected 2 ';'-separated fields, found 1" in str(err.value)
-    assert ref_store.current_generation() == before
+    assert ref_store.generation() == before
     assert ref_store.count(graph) == count
 
 
@@ -301,7 +301,7 @@ def test_lvao_fixture_siret_handling(mem_store):
 def test_cli_import_csv_writes_reports(ref_store, settings, tmp_path, capsys):
     out = tmp_path / "reports"
     code = main(["import", "csv", str(DATA / "dirty.csv"), "--mapping", str(DATA / "dirty.toml"),
-                 "--store", str(settings.store_path), "--report-dir", str(out)])
+                 "--store", settings.store, "--report-dir", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "read 16 = loaded 6 + filtered 3 + quarantined 7" in printed
@@ -316,6 +316,6 @@ def test_cli_bad_mapping_exits_1(ref_store, settings, tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[dataset]\nid = "x"\nwhat = 1\n', encoding="utf-8")
     code = main(["import", "csv", str(DATA / "dirty.csv"), "--mapping", str(bad),
-                 "--store", str(settings.store_path)])
+                 "--store", settings.store])
     assert code == 1
     assert "bad.toml: unknown key(s) 'what' in [dataset]" in capsys.readouterr().err

@@ -186,7 +186,7 @@ def test_curated_graphs_conform_to_the_shapes(curated):
 
 def test_cli_import_curated(disk_store, settings, tmp_path, capsys):
     build_reference(disk_store, settings)
-    code = main(["import", "curated", "--store", str(settings.store_path),
+    code = main(["import", "curated", "--store", settings.store,
                  "--report-dir", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out

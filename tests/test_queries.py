@@ -17,7 +17,8 @@ import pytest
 from maillage.graph.catalog import all_queries, get_query, query_dataframe, run_named_query
 from maillage.graph.rdfio import term_text
 from maillage.graph.settings import Settings
-from maillage.graph.store import MaillageStore
+from engines import BACKENDS
+from maillage.graph.store import MaillageStore, open_store
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 
 BASE = "https://w3id.org/maillage/"
@@ -40,16 +41,18 @@ C1 = f"{BASE}id/acteur/ateliers-velo/atelier-du-20e"
 C2 = f"{BASE}id/acteur/ateliers-velo/cyclo-melun"
 
 
-def load_mini() -> MaillageStore:
-    store = MaillageStore(None)
+def load_mini(location: str | None = None) -> MaillageStore:
+    """The fixture in memory, or on the SPARQL engine at ``location`` (remote backend)."""
+    store = MaillageStore(None) if location is None else open_store(Settings(store=location))
     with store.writing() as w:
         w.load(MINI, RdfFormat.TRIG, bulk=False)
     return store
 
 
-@pytest.fixture(scope="module")
-def mini() -> MaillageStore:
-    return load_mini()
+@pytest.fixture(scope="module", params=BACKENDS)
+def mini(request, engine_factory) -> MaillageStore:
+    """Every named query runs on both backends and must give the same answers."""
+    return load_mini(engine_factory().url if request.param == "remote" else None)
 
 
 def rows(store: MaillageStore, query_id: str, **params: str) -> list[dict[str, str]]:

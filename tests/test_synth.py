@@ -14,7 +14,7 @@ from maillage.graph.ingest.sirene import SireneOptions, import_sirene
 from maillage.graph.ingest.sirene_input import ET_COLUMNS, UL_COLUMNS
 from maillage.graph.ingest.synth import EMERGING_FROM, EMERGING_NAF, generate_stock
 from maillage.graph.namespaces import Iris
-from maillage.graph.store import MaillageStore
+from maillage.graph.store import MaillageStore, open_store
 from test_sirene import reference_nquads_fixture, store_fixture  # noqa: F401 - shared fixtures
 
 IRIS = Iris()
@@ -131,7 +131,7 @@ def test_large_graph_replacement_keeps_the_other_graphs(tmp_path, store, setting
     count = store.count(SYNTH)
     assert count > 20_000
     _import(store, settings, tmp_path)
-    reopened = MaillageStore(store.path)
+    reopened = open_store(settings)
     assert {g.value: reopened.count(g) for g in reopened.named_graphs() if g != SYNTH} == others
     assert reopened.count(SYNTH) == count
 

@@ -51,8 +51,8 @@ def analyze(
         "--backend", help="Betweenness of brokers: igraph (fast) or networkx.")] = "igraph",
     write: Annotated[bool, typer.Option(
         "--write/--no-write", help="Write the results into graph/analyse (default) or not.")] = True,
-    store: Annotated[Path | None, typer.Option(
-        "--store", help="Store directory (default: $MAILLAGE_STORE, else "
+    store: Annotated[str | None, typer.Option(
+        "--store", help="Store directory or SPARQL server URL (default: $MAILLAGE_STORE, else "
         "~/.local/share/maillage/store).", show_default=False)] = None,
 ) -> None:
     """Run the network analyses (synergies, emerging filières, communities, brokers, gaps)."""

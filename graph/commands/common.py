@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from ..settings import Settings
 from ..store import MaillageStore
+from ..store import open_store as _open_store
 
 StoreOption = typer.Option(
     None,
     "--store",
-    help="Store directory (default: $MAILLAGE_STORE, else ~/.local/share/maillage/store).",
+    help="Store directory, or SPARQL server URL (default: $MAILLAGE_STORE, else "
+    "~/.local/share/maillage/store).",
     show_default=False,
 )
 
@@ -22,7 +25,18 @@ def get_settings(store: Path | str | None = None) -> Settings:
 
 
 def open_store(settings: Settings) -> MaillageStore:
-    return MaillageStore(settings.store_path)
+    """The embedded store of a directory, or the remote store of a SPARQL server URL."""
+    return _open_store(settings)  # type: ignore[no-any-return]
+
+
+def default_report_dir(settings: Settings) -> Path:
+    """``<store>/reports`` for an embedded store; a local data directory for a remote one."""
+    if settings.is_remote:
+        from urllib.parse import urlsplit
+
+        root = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return root / "maillage" / "reports" / (urlsplit(settings.store).netloc.replace(":", "_"))
+    return settings.store_path / "reports"
 
 
 _IMPORT_GROUPS: dict[int, typer.Typer] = {}

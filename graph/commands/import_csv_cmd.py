@@ -9,7 +9,7 @@ import typer
 
 from ..ingest.report import ImportReport, write_reports
 from ..settings import Settings
-from .common import StoreOption, get_settings, import_group, open_store
+from .common import StoreOption, default_report_dir, get_settings, import_group, open_store
 
 ReportDir = Annotated[
     Path | None,
@@ -20,7 +20,7 @@ ReportDir = Annotated[
 def import_csv(
     file: Annotated[Path, typer.Argument(help="The CSV file (or JSON fixture) to import.")],
     mapping: Annotated[Path, typer.Option("--mapping", help="The TOML mapping of the file.")],
-    store: Path = StoreOption,
+    store: str = StoreOption,
     report_dir: ReportDir = None,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="File encoding (default: detect).")
@@ -38,7 +38,7 @@ def import_csv(
     _print([report], settings, report_dir)
 
 
-def import_curated(store: Path = StoreOption, report_dir: ReportDir = None) -> None:
+def import_curated(store: str = StoreOption, report_dir: ReportDir = None) -> None:
     """Import the curated datasets shipped with Maillage (ateliers vélo, énergie citoyenne)."""
     from ..ingest.curated import SKIPPED
     from ..ingest.curated import import_curated as run
@@ -51,7 +51,7 @@ def import_curated(store: Path = StoreOption, report_dir: ReportDir = None) -> N
 
 
 def _print(reports: list[ImportReport], settings: Settings, report_dir: Path | None) -> None:
-    out = report_dir or settings.store_path / "reports"
+    out = report_dir or default_report_dir(settings)
     for report in reports:
         typer.echo(report.summary())
         js, qc = write_reports([report], out, report.extra["dataset"])

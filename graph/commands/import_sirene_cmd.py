@@ -24,7 +24,7 @@ def sirene(
         "--unites-legales", help="StockUniteLegale_utf8 (.csv, .zip or .parquet).")],
     etablissements: Annotated[Path, typer.Option(
         "--etablissements", help="StockEtablissement_utf8 (.csv, .zip or .parquet).")],
-    store: Path = StoreOption,
+    store: str = StoreOption,
     include_closed: Annotated[bool, typer.Option(
         "--include-closed", help="Also load closed units and establishments.")] = False,
     add_legal_categories: Annotated[str | None, typer.Option(

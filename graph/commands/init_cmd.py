@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from ..reference import build_reference
@@ -12,7 +10,7 @@ from .common import StoreOption, get_settings, open_store
 
 
 def init(
-    store: Path = StoreOption,
+    store: str = StoreOption,
     fresh: bool = typer.Option(
         False, "--fresh", help="Start from an empty store (drop imports and analyses too)."
     ),
@@ -21,7 +19,7 @@ def init(
     settings = get_settings(store)
     ms = open_store(settings)
     build_reference(ms, settings, fresh=fresh, progress=lambda n: typer.echo(f"· {n}"))
-    typer.echo(f"reference graph built in {settings.store_path}")
+    typer.echo(f"reference graph built in {open_store(settings).location}")
     typer.echo(graph_stats(ms))
 
 

@@ -20,7 +20,7 @@ def query(
     param: list[str] = typer.Option([], "--param", help="Parameter k=v (repeatable)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv, tsv, xml, ttl, nt."),
     list_: bool = typer.Option(False, "--list", help="List the named queries."),
-    store: Path = StoreOption,
+    store: str = StoreOption,
 ) -> None:
     """Run a SPARQL query on the union of all graphs."""
     if fmt not in FORMATS:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from pathlib import Path
 
 import typer
 
 from ..errors import ConfigError, StoreError
 from ..settings import Settings
-from ..store import MaillageStore
+from ..store import open_store
 from .common import StoreOption
 
 GRACEFUL_SHUTDOWN_S = 3
 
 
 def serve(
-    store: Path = StoreOption,
+    store: str = StoreOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
     workers: int = typer.Option(None, "--workers",
@@ -39,10 +38,10 @@ def serve(
 
 def check_store(settings: Settings) -> None:
     """Refuse to start without a store, with what to do about it."""
-    ms = MaillageStore(settings.store_path)
+    ms = open_store(settings)
     if not ms.exists():
         raise StoreError(
-            f"no Maillage store at {settings.store_path}",
+            f"no Maillage store at {ms.location}",
             hint="build one first (`maillage init`, or `make demo`), or point --store / "
                  "MAILLAGE_STORE at an existing store",
         )
@@ -77,7 +76,7 @@ def run_server(settings: Settings, host: str, port: int, log_level: str = "info"
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise ConfigError(f"cannot listen on {host}:{port}",
                           hint="is another server running there? choose --port") from exc
-    typer.echo(f"Maillage serving {settings.store_path} on http://{host}:{port}/ "
+    typer.echo(f"Maillage serving {open_store(settings).location} on http://{host}:{port}/ "
                f"({settings.workers} worker processes, query limit "
                f"{settings.query_timeout_s:g} s, {settings.row_limit} rows)")
     Multiprocess(config, sockets=[sock]).run()

@@ -14,14 +14,14 @@ from ..namespaces import Iris
 from ..provenance import describe_graph
 from ..rdfio import format_for_path
 from ..settings import settings_table
-from ..stats import graph_stats, class_stats
+from ..stats import class_stats, graph_stats
 from .common import StoreOption, get_settings, open_store
 
 
 def load(
     files: list[Path] = typer.Argument(..., help="RDF files (.ttl .nt .nq .trig .rdf .jsonld)."),
     graph: str = typer.Option(None, "--graph", help="Target graph IRI for triple files."),
-    store: Path = StoreOption,
+    store: str = StoreOption,
 ) -> None:
     """Load RDF files into the store, atomically (all files or none)."""
     settings = get_settings(store)
@@ -49,7 +49,7 @@ def load(
             typer.echo(f"loaded {f} into {target.value if not is_quads else 'its own graphs'}")
 
 
-def stats(store: Path = StoreOption, fmt: str = typer.Option("table", "--format")) -> None:
+def stats(store: str = StoreOption, fmt: str = typer.Option("table", "--format")) -> None:
     """Triples per named graph and instances per class."""
     settings = get_settings(store)
     ms = open_store(settings)
@@ -62,7 +62,7 @@ def dump(
     output: Path = typer.Argument(None, help="Output file (.nq, .nq.gz, .trig); stdout if absent."),
     fmt: str = typer.Option(None, "--format", help="nquads or trig (default: from the file name)."),
     graph: str = typer.Option(None, "--graph", help="Dump one graph only (Turtle by default)."),
-    store: Path = StoreOption,
+    store: str = StoreOption,
 ) -> None:
     """Dump the store as N-Quads or TriG (or one graph)."""
     ms = open_store(get_settings(store))
@@ -88,7 +88,7 @@ def dump(
 
 
 def backup(target: Path = typer.Argument(..., help="New directory for the backup."),
-           store: Path = StoreOption) -> None:
+           store: str = StoreOption) -> None:
     """Engine-level backup (RocksDB checkpoint) of the current store."""
     ms = open_store(get_settings(store))
     if ms.path is None:

@@ -39,7 +39,7 @@ def validate(
     report: Path = ReportOption,
     fmt: str = FormatOption,
     lang: str = LangOption,
-    store: Path = StoreOption,
+    store: str = StoreOption,
 ) -> None:
     """Validate the store with the SHACL shapes; warnings do not fail, violations do."""
     if fmt not in ("table", "json"):

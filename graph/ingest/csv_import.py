@@ -21,12 +21,11 @@ collides is quarantined as a duplicate. The mapping format is described in
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from ..errors import InputError, StoreError
 from ..namespaces import (
@@ -395,9 +394,9 @@ class RowBuilder:
         out = []
         for s, p, o in triples:
             s_term = subject if s == "S" else NamedNode(s)
-            if isinstance(o, tuple):  # a geometry node
-                node = BlankNode("g" + hashlib.sha1(
-                    f"{self.graph.value} {subject.value}".encode()).hexdigest()[:24])
+            if isinstance(o, tuple):  # a geometry node: a hash IRI of the actor, the same
+                # on every engine (blank node labels do not survive the SPARQL protocols)
+                node = NamedNode(subject.value + "#geometrie")
                 out += [Quad(s_term, p, node, self.graph), Quad(node, o[1], o[2], self.graph)]
             else:
                 out.append(Quad(s_term, p, subject if o == "S" else o, self.graph))

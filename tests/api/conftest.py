@@ -8,14 +8,20 @@ from pathlib import Path
 
 import pytest
 from maillage.graph.settings import Settings
+from engines import BACKENDS
 from webtools import Server, build_store, start_server
 
 
-@pytest.fixture(scope="session")
-def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web") / "store"
-    build_store(path)
-    return path
+@pytest.fixture(scope="session", params=BACKENDS)
+def store_path(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               engine_factory) -> Path | str:
+    """The test store on each backend: a directory, or the URL of its own ``oxigraph serve``."""
+    if request.param == "remote":
+        location: Path | str = engine_factory().url
+    else:
+        location = tmp_path_factory.mktemp("web") / "store"
+    build_store(location)
+    return location
 
 
 @pytest.fixture(scope="session")

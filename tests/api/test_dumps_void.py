@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 
-from maillage.graph.store import MaillageStore
+from maillage.graph.settings import Settings
+from maillage.graph.store import open_store
 from pyoxigraph import NamedNode, RdfFormat, parse
 
 VOID = "http://rdfs.org/ns/void#"
@@ -16,7 +17,7 @@ def test_full_dump_is_every_quad_despite_the_row_limit(client, store_path):
     r = client.get("/dumps/maillage.nq.gz")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-quads")
     quads = list(parse(gzip.decompress(r.content), RdfFormat.N_QUADS))
-    assert len(quads) == MaillageStore(store_path).count() > 20  # row limit is 20
+    assert len(quads) == open_store(Settings(store=str(store_path))).count() > 20  # row limit is 20
     assert r.headers["etag"] and r.headers["last-modified"]
 
 
@@ -37,7 +38,7 @@ def test_graph_dump_is_the_graph_in_turtle(client, store_path):
     assert r.status_code == 200
     triples = list(parse(r.content, RdfFormat.TURTLE))
     graph = NamedNode("https://w3id.org/maillage/graph/import/ateliers-velo")
-    assert len(triples) == MaillageStore(store_path).count(graph)
+    assert len(triples) == open_store(Settings(store=str(store_path))).count(graph)
     assert client.get("/dumps/graphs/nope.ttl").status_code == 404
     assert client.get("/dumps/graphs/import/ateliers-velo.nt").status_code == 404
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from maillage.graph.store import MaillageStore
+from maillage.graph.settings import Settings
+from maillage.graph.store import MaillageStore, open_store
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
@@ -94,12 +95,14 @@ PROTOCOL_TESTS = load_protocol_tests()
 
 
 @pytest.fixture(scope="module")
-def w3c_server(tmp_path_factory: pytest.TempPathFactory):
+def w3c_server(tmp_path_factory: pytest.TempPathFactory, store_path, engine_factory):
+    """An empty store of the backend ``store_path`` is on (the mini store itself is unused)."""
     tmp = tmp_path_factory.mktemp("w3c")
-    store = MaillageStore(tmp / "store")
+    location = engine_factory().url if str(store_path).startswith("http") else tmp / "store"
+    store = open_store(Settings(store=str(location)))
     with store.writing(fresh=True):
         pass
-    server = start_server(tmp / "store", tmp, MAILLAGE_UPDATES="1", MAILLAGE_ADMIN_TOKEN=TOKEN,
+    server = start_server(location, tmp, MAILLAGE_UPDATES="1", MAILLAGE_ADMIN_TOKEN=TOKEN,
                           MAILLAGE_WORKERS="2", MAILLAGE_QUERY_TIMEOUT="10")
     yield server, store
     server.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from maillage.graph.ontology import load_ontology
 from maillage.graph.settings import Settings
-from maillage.graph.store import MaillageStore
+from maillage.graph.store import MaillageStore, open_store
 from pyoxigraph import RdfFormat
 
 HERE = Path(__file__).parent
@@ -24,10 +24,12 @@ TOKEN = "s3cret-test-token-0123456789"
 BASE = "https://w3id.org/maillage/"
 
 
-def build_store(path: Path) -> MaillageStore:
-    """The test store: the real ontology, the mini fixture and the extra geometries."""
+def build_store(path: Path | str) -> MaillageStore:
+    """The test store: the real ontology, the mini fixture and the extra geometries.
+
+    ``path`` is a directory (embedded store) or the URL of a SPARQL engine (remote store)."""
     settings = Settings(store=str(path))
-    store = MaillageStore(path)
+    store = open_store(settings)
     with store.writing(fresh=True) as writer:
         load_ontology(writer, settings)
         writer.load(MINI, RdfFormat.TRIG, base_iri=BASE)
@@ -62,7 +64,24 @@ class Server:
                 self.proc.wait(5)
 
 
-def start_server(store: Path, tmp: Path, **settings: str) -> Server:
+def copy_store(location: Path | str, tmp: Path, engine_factory: object = None) -> Path | str:
+    """A copy of a test store: a directory copy, or a new engine loaded with a dump."""
+    import shutil
+
+    if isinstance(location, str) and location.startswith("http"):
+        engine = engine_factory()  # type: ignore[operator]
+        dump = tmp / "copy.nq"
+        open_store(Settings(store=location)).dump(dump, RdfFormat.N_QUADS)
+        target = open_store(Settings(store=engine.url))
+        with target.writing(fresh=True) as writer:
+            writer.load(dump, RdfFormat.N_QUADS)
+        return str(engine.url)
+    target_dir = tmp / "store"
+    shutil.copytree(location, target_dir, symlinks=True)
+    return target_dir
+
+
+def start_server(store: Path | str, tmp: Path, **settings: str) -> Server:
     """Start ``maillage serve`` on a free port and wait until /healthz answers."""
     port = free_port()
     env = dict(os.environ)
