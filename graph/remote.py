@@ -636,6 +636,9 @@ def _bump_version(txid: str) -> str:
             f"{Literal(txid)} }} }}")
 
 
+_ACTIVE: set[str] = set()  # the write blocks open in this process
+
+
 class _WriteLock:
     """A lock held in the engine: compare-and-set SPARQL Updates and a heartbeat."""
 
@@ -675,6 +678,7 @@ class _WriteLock:
                 f"(host {holder.get('host', '?')}, pid {holder.get('pid', '?')}, "
                 f"last seen {holder.get('heartbeat', '?')})",
                 hint="wait for the other import to finish, then run the command again")
+        _ACTIVE.add(self.txid)
         self._thread = threading.Thread(target=self._beat, name="maillage-lock", daemon=True)
         self._thread.start()
 
@@ -682,6 +686,8 @@ class _WriteLock:
     def _stale(holder: dict[str, str]) -> bool:
         if not holder:
             return True
+        if holder.get("host") == socket.gethostname() and holder.get("pid") == str(os.getpid()):
+            return holder.get("heldBy") not in _ACTIVE  # ours, from a block that has ended
         if holder.get("host") == socket.gethostname():
             try:
                 os.kill(int(holder.get("pid", "0")), 0)
@@ -706,6 +712,7 @@ class _WriteLock:
                     f"<{lock}> {{ <{lock}> <{_HELD_BY.value}> {Literal(self.txid)} ; <{beat}> ?t }} }}")
 
     def release(self) -> None:
+        _ACTIVE.discard(self.txid)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)

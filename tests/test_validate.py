@@ -12,7 +12,7 @@ from maillage.graph.cli import main
 from maillage.graph.namespaces import Iris
 from maillage.graph.resources import ontology_file
 from maillage.graph.settings import Settings
-from maillage.graph.store import MaillageStore
+from maillage.graph.store import MaillageStore, open_store
 from maillage.graph.validate import ValidationReport, validate_store
 from maillage.graph.vocabularies import load_vocabularies
 from pyoxigraph import RdfFormat
@@ -107,15 +107,15 @@ def test_restricting_to_a_graph_reports_only_its_subjects():
     assert only_voc.results == [] and only_voc.conforms
 
 
-def _disk_store(tmp_path: Path, fixture: str | None) -> Path:
-    path = tmp_path / "store"
-    _fill(MaillageStore(path), fixture)
-    return path
+def _disk_store(settings: Settings, fixture: str | None) -> str:
+    """The fixture in the store of ``settings`` (a directory, or a remote engine)."""
+    _fill(open_store(settings), fixture)
+    return settings.store
 
 
-def test_cli_exits_1_on_violations_and_writes_the_report(tmp_path, capsys, monkeypatch):
+def test_cli_exits_1_on_violations_and_writes_the_report(tmp_path, settings, capsys, monkeypatch):
     monkeypatch.delenv("MAILLAGE_BASE_IRI", raising=False)
-    path = _disk_store(tmp_path, "planted_errors.ttl")
+    path = _disk_store(settings, "planted_errors.ttl")
     report = tmp_path / "report.ttl"
     assert main(["validate", "--store", str(path), "--report", str(report)]) == 1
     out = capsys.readouterr()
@@ -125,18 +125,18 @@ def test_cli_exits_1_on_violations_and_writes_the_report(tmp_path, capsys, monke
     assert len(g) > 20
 
 
-def test_cli_warnings_do_not_fail(tmp_path, capsys, monkeypatch):
+def test_cli_warnings_do_not_fail(tmp_path, settings, capsys, monkeypatch):
     monkeypatch.delenv("MAILLAGE_BASE_IRI", raising=False)
-    path = _disk_store(tmp_path, "warnings_only.ttl")
+    path = _disk_store(settings, "warnings_only.ttl")
     assert main(["validate", "--store", str(path), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["conforms"] is True
     assert data["counts_by_severity"] == {"Violation": 0, "Warning": 2, "Info": 0}
 
 
-def test_cli_graph_by_name_and_unknown_graph(tmp_path, capsys, monkeypatch):
+def test_cli_graph_by_name_and_unknown_graph(tmp_path, settings, capsys, monkeypatch):
     monkeypatch.delenv("MAILLAGE_BASE_IRI", raising=False)
-    path = _disk_store(tmp_path, "planted_errors.ttl")
+    path = _disk_store(settings, "planted_errors.ttl")
     assert main(["validate", "--store", str(path), "--graph", "vocabulaires"]) == 0
     assert (
         "restricted to the subjects of " + IRIS.graph("vocabulaires").value

@@ -100,8 +100,11 @@ def backup(target: Path = typer.Argument(..., help="New directory for the backup
 def settings() -> None:
     """Show every setting, its environment variable, default and current value."""
     current = get_settings()
+    secret = {"admin_token", "store_password", "store_token"}
     for row in settings_table():
-        typer.echo(f"{row['name']:<16} {row['env']:<22} = {getattr(current, row['name'])!s:<40} # {row['help']}")
+        value = getattr(current, row["name"])
+        shown = "********" if row["name"] in secret and value else str(value)
+        typer.echo(f"{row['name']:<18} {row['env']:<26} = {shown:<40} # {row['help']}")
 
 
 def register(app: typer.Typer) -> None:
