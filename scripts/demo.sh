@@ -14,7 +14,8 @@ N=${MAILLAGE_DEMO_STRUCTURES:-50000}
 SEED=${MAILLAGE_DEMO_SEED:-2018}
 SYNTH=var/synth-$N-$SEED
 
-if [ ! -L "$MAILLAGE_STORE/current" ] || [ "${MAILLAGE_DEMO_REBUILD:-0}" = "1" ]; then
+# built = the synthetic SIRENE graph is there (works for a directory and for a SPARQL server URL)
+if ! $BIN/maillage stats 2>/dev/null | grep -q synthetique-sirene || [ "${MAILLAGE_DEMO_REBUILD:-0}" = "1" ]; then
   echo "== building the demo graph in $MAILLAGE_STORE"
   $BIN/maillage init
   if [ ! -f "$SYNTH/StockEtablissement_utf8.csv" ]; then
