@@ -1,7 +1,10 @@
 """Request limits and the public URL prefix, as one pure ASGI middleware.
 
 - a request target longer than :data:`MAX_TARGET` bytes is a 414;
-- a body larger than ``settings.max_body_bytes`` is a 413 (declared length or counted);
+- a body larger than ``settings.max_body_bytes`` is a 413 (declared length or counted); for a
+  declared one the body is read and dropped first, at most :data:`DRAIN_LIMIT` bytes for at most
+  :data:`DRAIN_SECONDS` (so the client reads the answer, and a client that never sends the body
+  does not hold the request), and not at all when the client waits for ``100 Continue``;
 - when the public URL has a path (``https://w3id.org/maillage/``) and a proxy forwards it,
   that prefix is stripped so routes see ``/id/…`` either way.
 
@@ -13,6 +16,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +27,7 @@ from .errors import ApiError
 
 MAX_TARGET = 8192
 DRAIN_LIMIT = 16_000_000
+DRAIN_SECONDS = 2.0
 
 
 def strip_prefix(path: str, prefix: str) -> str:
@@ -56,7 +62,9 @@ class LimitsMiddleware:
                              raw_path=path.encode("utf-8", "surrogateescape"))
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body:
-            await _drain(receive, DRAIN_LIMIT)  # read it, so the client can read our answer
+            if not _header(scope, b"expect").lower().startswith(b"100-continue"):
+                with contextlib.suppress(TimeoutError):  # read it, so the client reads our answer
+                    await asyncio.wait_for(_drain(receive, DRAIN_LIMIT), DRAIN_SECONDS)
             await _send_error(send, _too_large(self.max_body))
             return
         received = 0
@@ -74,13 +82,15 @@ class LimitsMiddleware:
 
 
 def _content_length(scope: Any) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    try:
+        return int(_header(scope, b"content-length") or b"-")
+    except ValueError:
+        return None
+
+
+def _header(scope: Any, wanted: bytes) -> bytes:
+    """The first value of a request header (lower-case name), or b"" when absent."""
+    return next((value for name, value in scope.get("headers", []) if name == wanted), b"")
 
 
 async def _drain(receive: Any, limit: int) -> None:

@@ -68,10 +68,27 @@ def document_suffix(accept: str | None) -> str | None:
     return None if chosen is None else chosen.name
 
 
-async def _dereference(request: Request, path: str) -> Response:
+def check_path(path: str) -> None:
+    """Refuse what no minted IRI looks like: too long (414), or with an empty, ``.`` or ``..``
+    segment (404: such a path would make a redirect to a document outside the route).
+
+    >>> check_path("/id/structure/123")
+    >>> check_path("/id/../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    maillage.api.errors.ApiError: 404 not-found: no resource here: ...
+    """
     if len(path) > MAX_IRI:
         raise ApiError(414, "uri-too-long", f"IRIs longer than {MAX_IRI} characters are not "
                        "served here")
+    if any(segment in ("", ".", "..") for segment in path.split("/")[2:]):
+        raise not_found("no resource here: IRIs minted by Maillage have no empty, '.' or '..' "
+                        "path segment", hint="start at / or search with the SPARQL endpoint "
+                        "(/sparql)")
+
+
+async def _dereference(request: Request, path: str) -> Response:
+    check_path(path)
     stem, suffix = split_suffix(path)
     m = mapping(request)
     if suffix is None:
@@ -120,6 +137,7 @@ async def named_graph(request: Request, path: str) -> Response:
 @router.get("/voc/{path:path}", include_in_schema=False)
 async def vocabulary(request: Request, path: str) -> Response:
     """SKOS concept schemes (documented) and concepts."""
+    check_path("/voc/" + path)
     stem, suffix = split_suffix("/voc/" + path)
     if stem.count("/") == 2 and suffix == "html":  # /voc/{scheme}.html: the scheme's documentation
         m = mapping(request)
@@ -149,10 +167,12 @@ async def ontology(request: Request, suffix: str | None = None) -> Response:
 # ---------------------------------------------------------------------------- worker side
 def description_quads(store: Any, node: NamedNode) -> list[Quad]:
     """The concise bounded description of ``node``: its statements in every graph, and the
-    statements of the blank nodes they reach (geometries)."""
+    statements of the blank nodes and of the hash IRIs (``<node>#geometrie``) they reach."""
     quads = list(islice(store.quads_for_pattern(node, None, None, None), MAX_DESCRIPTION))
     seen: set[str] = set()
-    frontier = [q.object for q in quads if isinstance(q.object, BlankNode)]
+    own = node.value + "#"
+    frontier = [q.object for q in quads if isinstance(q.object, BlankNode)
+                or (isinstance(q.object, NamedNode) and q.object.value.startswith(own))]
     while frontier and len(quads) < MAX_DESCRIPTION:
         blank = frontier.pop()
         if blank.value in seen:

@@ -1,10 +1,12 @@
 """The named queries of the library as a REST API: ``/api/queries/{id}?param=…`` → JSON or CSV.
 
 One route per named query is generated when the app is built, with the query's declared
-parameters as documented query parameters, so ``/api/openapi.json`` describes every query.
-Values are checked and bound by :func:`maillage.graph.catalog.bind_params` (never spliced into
-the text); errors use the one JSON error shape; results are cut at the row limit, which the
-answer says.
+parameters as documented query parameters, so ``/api/openapi.json`` describes every query: which
+parameters are required, the pattern or choices of each, and the JSON shapes of answers and
+errors (tests/api/test_fuzz.py fuzzes the API from that document). Values are checked in one
+place only, :func:`maillage.graph.catalog.bind_params` (the CLI's rules, never spliced into the
+text), after the query string is decoded as strict UTF-8; errors use the one JSON error shape;
+results are cut at the row limit, which the answer says.
 
 >>> python_value(None) is None
 True
@@ -13,14 +15,25 @@ True
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
+from collections.abc import Mapping
 from itertools import islice
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Query
-from maillage.graph.catalog import NamedQuery, all_queries, bind_params, get_query
+from fastapi import APIRouter
+from maillage.graph.catalog import (
+    CODES,
+    MAX_LITERAL,
+    NamedQuery,
+    Param,
+    Term,
+    all_queries,
+    bind_params,
+    bind_value,
+    get_query,
+)
 from maillage.graph.errors import QueryError
 from pyoxigraph import Literal, QueryBoolean, QuerySolutions, Variable
 from starlette.requests import Request
@@ -34,12 +47,45 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                               "positiveInteger", "unsignedInt", "unsignedLong")}
 DECIMALS = {XSD + t for t in ("decimal", "double", "float")}
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid parameter (JSON error shape: ok, status, error, message, hint, "
-                         "location)"},
-    404: {"description": "Unknown query (JSON error shape)"},
-    504: {"description": "The query ran longer than the time limit (JSON error shape)"},
+#: The JSON error shape (see :mod:`maillage.api.errors`) as a JSON Schema.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ok", "status", "error", "message", "hint", "location"],
+    "properties": {
+        "ok": {"const": False},
+        "status": {"type": "integer"},
+        "error": {"type": "string", "minLength": 1},
+        "message": {"type": "string", "minLength": 1},
+        "hint": {"type": ["string", "null"]},
+        "location": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["line", "column"],
+            "properties": {"line": {"type": ["integer", "null"]},
+                           "column": {"type": ["integer", "null"]}}}]},
+    },
 }
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": f"{text} (JSON error shape: ok, status, error, message, hint, "
+                            "location)",
+             "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+    for status, text in (
+        (400, "Invalid, missing, unknown or repeated parameter, or not UTF-8"),
+        (404, "Unknown query"),
+        (406, "No format of the Accept header can be produced (json, csv)"),
+        (414, "The request target is too long"),
+        (503, "The server is saturated or the store is unavailable"),
+        (504, "The query ran longer than the time limit"),
+    )
+}
+LIST_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["queries"],
+    "properties": {"queries": {"type": "array", "items": {
+        "type": "object", "required": ["id", "summary", "parameters", "url"],
+        "properties": {"id": {"type": "string"}, "summary": {"type": "string"},
+                       "parameters": {"type": "array"}, "url": {"type": "string"}}}}},
+}
+#: The printable characters Python's ``str.strip`` removes: a value made only of them counts as
+#: not given (see :func:`maillage.graph.catalog.bind_params`).
+_SPACES = "".join(chr(c) for c in range(0x20, 0x3001) if chr(c).isspace())
 
 
 def python_value(term: Any) -> Any:
@@ -84,10 +130,7 @@ def run_named(ctx: Any, query_id: str, params: dict[str, str], fmt: str) -> Repl
         query = get_query(query_id)
     except QueryError as exc:
         raise not_found(str(exc).split("\n")[0], hint=exc.hint) from None
-    try:
-        bindings = bind_params(query, params, ctx.settings)
-    except QueryError as exc:
-        raise ApiError(400, "bad-parameter", str(exc).split("\n")[0], hint=exc.hint) from None
+    bindings = bind_checked(query, params, ctx.settings)
     result = ctx.oxigraph().query(
         query.text, use_default_graph_as_union=True,
         substitutions={Variable(k): v for k, v in bindings.items()} or None)
@@ -123,7 +166,8 @@ def run_named(ctx: Any, query_id: str, params: dict[str, str], fmt: str) -> Repl
 def _format(request: Request, fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in ("json", "csv"):
-            raise ApiError(400, "bad-format", f"format {fmt!r} is not json or csv")
+            raise ApiError(400, "bad-parameter", f"format {fmt[:20]!r} is not json or csv",
+                           hint="format=json or format=csv")
         return fmt
     from . import conneg
 
@@ -139,34 +183,134 @@ def conneg_error() -> ApiError:
     return not_acceptable(["application/json", "text/csv"])
 
 
+def query_items(raw: bytes) -> list[tuple[str, str]]:
+    """The query-string pairs, percent-decoded as strict UTF-8 (a 400 otherwise).
+
+    >>> query_items(b"texte=v%C3%A9lo&format=csv")
+    [('texte', 'vélo'), ('format', 'csv')]
+    >>> query_items(b"texte=%E9")
+    Traceback (most recent call last):
+    ...
+    maillage.api.errors.ApiError: 400 bad-encoding: query parameters are not valid UTF-8 ...
+    """
+    # latin-1 maps each byte to one character and back, so raw and percent-encoded bytes
+    # both reach the strict UTF-8 decoding below unchanged
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    try:
+        return [(k.encode("latin-1").decode("utf-8"), v.encode("latin-1").decode("utf-8"))
+                for k, v in pairs]
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad-encoding", "query parameters are not valid UTF-8 once "
+                       "percent-decoded", hint="percent-encode the UTF-8 bytes of each value"
+                       ) from None
+
+
+def bind_checked(query: NamedQuery, params: Mapping[str, str], settings: Any) -> dict[str, Term]:
+    """:func:`bind_params` with every refusal as a 400 ``bad-parameter``.
+
+    The catalogue's checks let through a few strings that pyoxigraph still refuses as IRIs
+    (``http://x/%zz``, ``a:b#c#d``, control characters): those are a ValueError from
+    pyoxigraph, answered as a 400 naming the parameter too.
+    """
+    try:
+        return bind_params(query, params, settings)
+    except QueryError as exc:
+        raise ApiError(400, "bad-parameter", str(exc).split("\n")[0], hint=exc.hint) from None
+    except ValueError as exc:
+        name = next((p.name for p in query.params if _refused(p, params.get(p.name), settings)),
+                    "?")
+        value = str(params.get(name, ""))
+        shown = value if len(value) <= 60 else value[:57] + "…"
+        raise ApiError(400, "bad-parameter", f"parameter {name}: {shown!r} is not a valid "
+                       f"RDF term ({exc})", hint="an IRI must be absolute and well-formed "
+                       "(RFC 3987), e.g. https://w3id.org/maillage/id/structure/…") from None
+
+
+def _refused(param: Param, value: str | None, settings: Any) -> bool:
+    if value is None or value.strip() == "":
+        return False
+    try:
+        bind_value(param, value, settings)
+    except (QueryError, ValueError):
+        return True
+    return False
+
+
 async def _run(request: Request, query_id: str) -> Response:
-    items = request.query_params.multi_items()
+    items = query_items(request.scope.get("query_string", b""))
     names = [k for k, _ in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ApiError(400, "repeated-parameter",
                        f"the parameter {repeated[0]!r} is given more than once")
     params = {k: v for k, v in items if k != "format"}
-    fmt = _format(request, request.query_params.get("format"))
+    fmt = _format(request, dict(items).get("format"))
     reply = await call(request, "named_query", query_id=query_id, params=params, fmt=fmt)
     return to_response(reply, {"Vary": "Accept"})
 
 
-def _endpoint(q: NamedQuery) -> Any:
-    async def endpoint(request: Request, **_: Any) -> Response:
-        return await _run(request, q.id)
+def param_schema(p: Param) -> dict[str, Any]:
+    """The JSON Schema of a parameter's values (what :func:`bind_value` accepts, minus the
+    leniencies: surrounding spaces, lower-case codes, ``id/…`` paths for IRIs)."""
+    if p.choices:
+        return {"type": "string", "enum": list(p.choices)}
+    if p.kind == "code":
+        assert p.identifies is not None
+        # ECMA-262 patterns: \d is ASCII there (Python's also takes other scripts' digits)
+        return {"type": "string", "pattern": CODES[p.identifies][0].replace(r"\d", "[0-9]")}
+    if p.kind == "iri":
+        return {"type": "string", "format": "iri"}
+    if p.kind == "integer":
+        return {"type": "string", "pattern": r"^[+-]?[0-9]{1,12}$"}
+    if p.kind == "year":
+        return {"type": "string", "pattern": r"^[0-9]{4}$"}
+    if p.kind == "date":
+        return {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    # a text: printable, at most MAX_LITERAL characters, not only spaces
+    printable = r"[^\x00-\x1f]"
+    return {"type": "string", "minLength": 1, "maxLength": MAX_LITERAL,
+            "pattern": rf"^{printable}*[^\x00-\x1f{_SPACES}]{printable}*$"}
 
-    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    annotation=Request)]
+
+def operation_extra(q: NamedQuery) -> dict[str, Any]:
+    """The OpenAPI parameters and success answer of a query's route."""
+    parameters = []
     for p in q.params:
         description = p.description + (f" (choix : {', '.join(p.choices)})" if p.choices else "")
-        parameters.append(inspect.Parameter(
-            p.name, inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-            default=Query(p.default, description=description, pattern=p.pattern)))
-    parameters.append(inspect.Parameter(
-        "format", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-        default=Query(None, description="json (par défaut) ou csv", pattern="^(json|csv)$")))
-    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        if p.default is not None:
+            description += f" (par défaut : {p.default})"
+        schema = param_schema(p)
+        if not p.required:  # an empty value is the same as no value
+            schema = {"anyOf": [{"type": "string", "maxLength": 0}, schema]}
+        parameters.append({"name": p.name, "in": "query", "required": p.required,
+                           "description": description, "schema": schema})
+    parameters.append({"name": "format", "in": "query", "required": False,
+                       "description": "json (par défaut) ou csv",
+                       "schema": {"type": "string", "enum": ["json", "csv"]}})
+    cell = {"type": ["string", "number", "boolean", "null"]}
+    table = {
+        "type": "object",
+        "required": ["query", "parameters", "columns", "rows", "count", "truncated", "rowLimit"],
+        "properties": {
+            "query": {"const": q.id},
+            "parameters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "array", "items": {"type": "object", "additionalProperties": cell}},
+            "count": {"type": "integer", "minimum": 0},
+            "truncated": {"type": "boolean"},
+            "rowLimit": {"type": "integer", "minimum": 1},
+        },
+    }
+    return {"parameters": parameters, "responses": {"200": {
+        "description": "Les lignes du résultat (JSON, ou CSV avec format=csv ou Accept: text/csv)",
+        "content": {"application/json": {"schema": table},
+                    "text/csv": {"schema": {"type": "string"}}}}}}
+
+
+def _endpoint(q: NamedQuery) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await _run(request, q.id)
+
     endpoint.__name__ = f"query_{q.id}"
     return endpoint
 
@@ -177,7 +321,7 @@ def add_query_routes(target: APIRouter) -> None:
         target.add_api_route(
             f"/queries/{q.id}", _endpoint(q), methods=["GET"], summary=q.summary,
             description=q.description, tags=[q.topic], name=f"query_{q.id}",
-            responses=ERROR_RESPONSES, response_class=Response)
+            responses=ERROR_RESPONSES, response_class=Response, openapi_extra=operation_extra(q))
 
 
 async def list_queries(request: Request) -> Response:
@@ -196,7 +340,9 @@ def build_router() -> APIRouter:
     """The /api router: the list, one route per named query, and a fallback for the rest."""
     router = APIRouter(prefix="/api")
     router.add_api_route("/queries", list_queries, methods=["GET"], tags=["catalogue"],
-                         summary="Liste des requêtes nommées", response_class=Response)
+                         summary="Liste des requêtes nommées", response_class=Response,
+                         responses={200: {"description": "Les requêtes nommées et leurs paramètres",
+                                          "content": {"application/json": {"schema": LIST_SCHEMA}}}})
     add_query_routes(router)
     router.add_api_route("/queries/{query_id}", unknown_query, methods=["GET"],
                          include_in_schema=False)

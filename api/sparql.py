@@ -195,11 +195,14 @@ def check_token(request: Request) -> None:
         raise ApiError(403, "read-only", "this endpoint is read-only",
                        hint="updates exist only with MAILLAGE_UPDATES=1 and an admin token")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), settings.admin_token.encode()
-    ):
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "a valid bearer token is required for writes",
                        headers={"WWW-Authenticate": 'Bearer realm="maillage"'})
+    if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+        raise ApiError(403, "forbidden", "this bearer token does not allow writes",
+                       hint="send the admin token (MAILLAGE_ADMIN_TOKEN) of this server",
+                       headers={"WWW-Authenticate": 'Bearer realm="maillage", error="invalid_token"'})
 
 
 async def _update(request: Request, update: str, params: dict[str, list[str]]) -> Response:

@@ -40,6 +40,8 @@ from .errors import ApiError
 log = logging.getLogger("maillage.api.workers")
 
 SYNC_WAIT_S = 0.02
+#: jobs a process accepts per job thread before answering 503 "busy" (with Retry-After)
+QUEUE_PER_THREAD = 64
 RETIRE_GRACE_S = 3.0
 
 
@@ -84,13 +86,14 @@ class _Job:
     """One job handed to a thread: a lock released when done, and an optional event-loop
     future to resolve when the caller stopped waiting synchronously."""
 
-    __slots__ = ("args", "done", "function", "loop", "result", "state", "waiter")
+    __slots__ = ("args", "done", "function", "loop", "result", "running_since", "state", "waiter")
 
     def __init__(self, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
         self.function, self.args = function, args
         self.done = threading.Lock()
         self.done.acquire()
         self.state = QUEUED
+        self.running_since = 0.0
         self.result: Any = None
         self.waiter: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -123,6 +126,7 @@ class JobThreads:
                 if job.state == CANCELLED:
                     continue
                 job.state = RUNNING
+                job.running_since = time.monotonic()
             job.result = job.function(*job.args)
             with self.guard:
                 job.state = DONE
@@ -188,7 +192,7 @@ class JobRunner:
                 return answer
             raise ApiError.from_tuple(answer)
         limit = self.settings.query_timeout_s if timeout is None else timeout
-        if self._busy >= self.threads * 8:
+        if self._busy >= self.threads * QUEUE_PER_THREAD:
             self.stats.busy_rejections += 1
             raise ApiError(503, "busy", "the server is saturated; try again in a moment",
                            headers={"Retry-After": "2"})
@@ -217,18 +221,27 @@ class JobRunner:
             if task.state == DONE:
                 return task.result
             task.waiter, task.loop = waiter, loop
-        try:
-            await asyncio.wait_for(waiter, max(limit - SYNC_WAIT_S, 0.001))
-            return task.result
-        except TimeoutError:
-            self.stats.timeouts += 1
-            with pool.guard:
-                queued = task.state == QUEUED
-                if queued:
-                    task.state = CANCELLED
-            if not queued:  # a thread is held by the runaway job
-                self._runaway()
-            raise QueryTimeout(limit) from None
+        remaining = max(limit - SYNC_WAIT_S, 0.001)
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), remaining)
+                return task.result
+            except TimeoutError:
+                with pool.guard:
+                    state, since = task.state, task.running_since
+                    if state == QUEUED:
+                        task.state = CANCELLED
+                if state == DONE:
+                    return task.result
+                ran = time.monotonic() - since if state == RUNNING else 0.0
+                if state == RUNNING and ran < limit:
+                    # it waited in the queue: the limit counts its own running time only
+                    remaining = max(limit - ran, 0.001)
+                    continue
+                self.stats.timeouts += 1
+                if state == RUNNING:  # a thread is held by the runaway job
+                    self._runaway()
+                raise QueryTimeout(limit) from None
 
     def _runaway(self) -> None:
         self.runaway += 1

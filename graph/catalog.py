@@ -341,7 +341,10 @@ def _bind_iri(param: Param, text: str, settings: Settings | None) -> NamedNode:
         text = settings.base_iri + text
     if not _IRI.match(text):
         raise _fail(param, text, 'an absolute IRI (no spaces nor <>"{}|\\^` characters)')
-    return NamedNode(text)
+    try:
+        return NamedNode(text)
+    except ValueError as exc:  # what the pattern lets through: bad %-escapes, a second '#'…
+        raise _fail(param, text, f"a well-formed IRI ({exc})") from None
 
 
 def _bind_code(param: Param, text: str) -> Literal:

@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("Interrupted: the store is unchanged.", err=True)
         return 130
+    except OSError as exc:  # an output file on a full disk, a missing directory…
+        typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+        return 1
     except Exception as exc:  # click usage errors
         import click
 

@@ -21,7 +21,7 @@ from .namespaces import DCAT, DCTERMS, MAI, PROV, RDF, RDFS, XSD, Iris
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _source_term(source: str | NamedNode) -> NamedNode | Literal:

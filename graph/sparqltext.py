@@ -127,12 +127,14 @@ def inline_values(text: str, bindings: Mapping[str, object]) -> str:
         elif kind == "close":
             depth -= 1
     inserts: list[tuple[int, str]] = []
-    for _, open_, close in where_groups(text):
-        inner = text[open_ + 1:close]
+    for form_start, open_, close in where_groups(text):
+        projection, inner = text[form_start:open_], text[open_ + 1:close]
         level = depth_at.get(open_, 0) + 1
         assigned_here = {n for n, at, d in binds if open_ < at <= close and d == level}
+        assigned_here |= {n for n in values  # `(expr AS ?v)` in the projection computes ?v
+                          if re.search(rf"\bAS\s+[?$]{re.escape(n)}\b", projection, re.I)}
         used = [n for n in values if n not in assigned_here
-                and re.search(rf"[?$]{re.escape(n)}\b", inner)]
+                and re.search(rf"[?$]{re.escape(n)}\b", projection + " " + inner)]
         if used:
             block = " ".join(f"VALUES ?{n} {{ {values[n]} }}" for n in used)
             inserts.append((open_ + 1, " " + block))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
+import logging
 import os
 import re
 import shutil
@@ -47,6 +48,8 @@ from pyoxigraph import (
 )
 
 from .errors import QueryError, StoreError
+
+log = logging.getLogger("maillage.store")
 from .remote import RemoteTriples
 
 #: the result kinds of a CONSTRUCT / DESCRIBE (embedded or remote)
@@ -229,7 +232,8 @@ class MaillageStore:
         assert self.path is not None
         for p in self.path.iterdir():
             if _GEN.match(p.name) and p.name not in keep:
-                shutil.rmtree(p, ignore_errors=True)
+                shutil.rmtree(p, onerror=lambda _f, path, exc: log.warning(
+                    "cannot remove %s of an old generation: %s", path, exc[1]))
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
@@ -276,15 +280,24 @@ class MaillageStore:
                 writer = GraphWriter(Store(str(new)))
                 yield writer
                 writer.oxigraph.flush()
-            except BaseException:
+            except BaseException as exc:
                 if writer is not None:
                     writer.oxigraph = None  # type: ignore[assignment]  # close RocksDB first
                 shutil.rmtree(new, ignore_errors=True)
+                if isinstance(exc, OSError):  # disk full, quota, I/O error
+                    raise StoreError(f"cannot write the store at {self.path}: {exc}",
+                                     hint="free disk space (or raise the quota), then run the "
+                                          "command again; the store is unchanged") from exc
                 raise
             finally:
                 if writer is not None:
                     writer.oxigraph = None  # type: ignore[assignment]
-            self._swap(new)
+            try:
+                self._swap(new)
+            except OSError as exc:
+                shutil.rmtree(new, ignore_errors=True)
+                raise StoreError(f"cannot switch the store at {self.path} to its new "
+                                 f"generation: {exc}", hint="the store is unchanged") from exc
             self._sweep({new.name})
         self._reader = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,10 +11,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..analysis import ANALYSES
-from ..analysis.base import AnalysisContext, AnalysisOutput
-from ..analysis.rdf import write_outputs
-from ..analysis.runner import export_outputs, run_analyses, select_analyses, summary_rows
 from .common import get_settings, open_store
+
+if TYPE_CHECKING:  # the analyses (pandas, networkx…) load only when `maillage analyze` runs
+    from ..analysis.base import AnalysisContext, AnalysisOutput
 
 _ONLY_HELP = "Run only this analysis (repeatable): " + ", ".join(ANALYSES) + "."
 
@@ -56,6 +56,10 @@ def analyze(
         "~/.local/share/maillage/store).", show_default=False)] = None,
 ) -> None:
     """Run the network analyses (synergies, emerging filières, communities, brokers, gaps)."""
+    from ..analysis.base import AnalysisContext
+    from ..analysis.rdf import write_outputs
+    from ..analysis.runner import export_outputs, select_analyses
+
     settings = get_settings(store)
     names = select_analyses(only or [])
     ctx = AnalysisContext(
@@ -77,6 +81,8 @@ def analyze(
 
 
 def _run_with_progress(ctx: AnalysisContext, names: list[str]) -> list[AnalysisOutput]:
+    from ..analysis.runner import run_analyses
+
     console = Console(stderr=True)
     columns = (TextColumn("{task.description:<22}"), BarColumn(),
                TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
@@ -92,6 +98,8 @@ def _run_with_progress(ctx: AnalysisContext, names: list[str]) -> list[AnalysisO
 
 
 def _print_summary(outputs: list[AnalysisOutput]) -> None:
+    from ..analysis.runner import summary_rows
+
     table = Table(title="Maillage analyses")
     for column in ("analysis", "seconds", "results", "note"):
         table.add_column(column)

@@ -68,7 +68,10 @@ def run_server(settings: Settings, host: str, port: int, log_level: str = "info"
     config = uvicorn.Config(
         "maillage.api.app:app_from_env", factory=True, host=host, port=port,
         workers=settings.workers, log_level=log_level, access_log=False,
-        loop="uvloop" if fast else "auto", http="httptools" if fast else "auto",
+        # asyncio's loop, not uvloop: under a burst of connections uvloop (libuv >= 1.45)
+        # accepts one connection per loop iteration, and new clients waited tens of seconds
+        # (bench/bench_load.py); httptools keeps the fast HTTP parser
+        loop="asyncio", http="httptools" if fast else "auto",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, server_header=False,
     )
     try:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -58,7 +59,7 @@ from pathlib import Path
 import duckdb
 from pyoxigraph import DefaultGraph, NamedNode, RdfFormat
 
-from ..errors import InputError, StoreError
+from ..errors import InputError, MaillageError, StoreError
 from ..namespaces import LICENCE_OUVERTE, Iris, sparql_prefixes
 from ..provenance import describe_graph
 from ..resources import data_file
@@ -123,8 +124,9 @@ def import_sirene(
                           scratch, say)
             clock.lap("select")
             say("writing N-Quads")
-            nquads, quads = q.write_nquads(con, q.Terms(iris, sel.graph.value, sel.synthetic),
-                                           scratch)
+            with _scratch_writes(scratch):
+                nquads, quads = q.write_nquads(
+                    con, q.Terms(iris, sel.graph.value, sel.synthetic), scratch)
         description = _describe(iris, sel.graph, sel.synthetic, sel.files, sel.reports, opts)
         clock.lap("nquads")
         say(f"loading {quads} quads into {sel.graph.value}")
@@ -394,15 +396,55 @@ def replace_graph_from_files(store: MaillageStore, graph: NamedNode, nquads: lis
     old = store.count(graph) if graph in store.named_graphs() else 0
     rest = store.count() - old if old else 0
     fresh = store.path is not None and old > 20_000 and old / DROP_RATE > rest / LOAD_RATE
-    with store.writing(fresh=fresh) as w:
-        jobs: list[tuple[Path, RdfFormat, NamedNode | None]] = []
-        if fresh:
-            jobs += _dump_others(store, graph, scratch)
-        else:
-            w.drop_graph(graph)
-        jobs += [(p, RdfFormat.N_QUADS, None) for p in nquads]
-        _parallel_load(w, jobs)
-        w.add_quads(description)
+    try:
+        with store.writing(fresh=fresh) as w:
+            jobs: list[tuple[Path, RdfFormat, NamedNode | None]] = []
+            if fresh:
+                with _scratch_writes(scratch):
+                    jobs += _dump_others(store, graph, scratch)
+            else:
+                w.drop_graph(graph)
+            jobs += [(p, RdfFormat.N_QUADS, None) for p in nquads]
+            _parallel_load(w, jobs)
+            w.add_quads(description)
+    except OSError as exc:  # disk full, quota, file-size limit: the write block rolled back
+        where = getattr(store, "location", None) or store.path
+        raise StoreError(
+            f"cannot write the store at {where}: {_reason(exc)}",
+            hint="free disk space (or raise the quota or file-size limit), then run the import "
+                 "again; the store is unchanged",
+        ) from exc
+
+
+@contextmanager
+def _scratch_writes(scratch: Path) -> Iterator[None]:
+    """Turn a failed write of a scratch file (disk full…) into a one-line error."""
+    try:
+        yield
+    except (OSError, duckdb.IOException) as exc:
+        raise MaillageError(
+            f"cannot write the scratch files in {scratch.parent}: {_reason(exc)}",
+            hint="free disk space there (or choose another --work-dir), then run the import "
+                 "again; the store is unchanged",
+        ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The reason of a failed write, in one line (DuckDB gives a JSON blob with an errno).
+
+    >>> _reason(OSError(28, "No space left on device"))
+    '[Errno 28] No space left on device'
+    >>> _reason(duckdb.IOException('IO Error: Async write failed for range [offset=0, size=9]: '
+    ...     '{"exception_type":"IO","exception_message":"Could not write file \\"/t/u.nq\\": '
+    ...     'File too large","errno":"27"}'))
+    'File too large (/t/u.nq)'
+    """
+    text = str(exc).strip()
+    errno = re.search(r'"errno"\s*:\s*"(\d+)"', text)
+    if errno:
+        path = re.search(r'file \\?"([^"\\]+)\\?"', text)
+        return os.strerror(int(errno.group(1))) + (f" ({path.group(1)})" if path else "")
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _dump_others(store: MaillageStore, graph: NamedNode, scratch: Path

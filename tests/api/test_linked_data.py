@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from pyoxigraph import NamedNode, RdfFormat, parse
 
@@ -149,7 +150,10 @@ def test_home_and_query_pages(client):
 
 def test_documents_revalidate_with_the_store_generation(server):
     with server.http() as http:
-        first = http.get(f"/{S1}.html")
+        try:
+            first = http.get(f"/{S1}.html")
+        except httpx.RemoteProtocolError:  # a process retiring after test_limits' runaway
+            first = http.get(f"/{S1}.html")  # query may drop its connections (RELIABILITY.md)
         etag = first.headers["etag"]
         assert etag.startswith(('W/"gen-', 'W/"remote-'))  # embedded generation / remote version
         again = http.get(f"/{S1}.html", headers={"If-None-Match": etag})

@@ -36,9 +36,11 @@ def test_writes_need_the_bearer_token(writable):
                           headers={**UPDATE, "Authorization": "Bearer nope"})
         basic = http.post("/sparql", content=INSERT.encode(),
                           headers={**UPDATE, "Authorization": f"Basic {TOKEN}"})
-        for r in (none, wrong, basic):
+        for r in (none, basic):  # no bearer token: 401
             assert r.status_code == 401 and r.json()["error"] == "unauthorized"
             assert r.headers["www-authenticate"].startswith("Bearer")
+        assert wrong.status_code == 403 and wrong.json()["error"] == "forbidden"  # wrong token
+        assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
         assert http.get("/sparql", params={"query": ASK}).json()["boolean"] is False
 
 
