@@ -79,7 +79,7 @@ BASE = "https://w3id.org/maillage/"
 STRUCTURE = BASE + "def#Structure"
 #: the named queries of the read comparison (their ``example`` parameters are used)
 READ_QUERIES = ("panorama_domaines", "acteurs_filiere_territoire", "fiche_structure", "graphes",
-                "recherche", "zones_blanches_epci", "synergies_classement")
+                "recherche", "zones_blanches_epci", "lacunes_epci")
 LISTING = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 STEPS = ("init", "import sirene", "import curated", "analyze", "dump")
 
@@ -338,6 +338,7 @@ def read_rows(store: Any, settings: Any, query_id: str) -> tuple[list[str], list
 #: what legitimately differs between two separate ingests: generation times, analysis run ids
 _RUN_SPECIFIC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z|(?<=/id/analyse/)[a-z-]+-\d{8}T\d{6}Z")
 EXAMPLES: dict[str, Any] = {}
+_CODE_LIST = re.compile(r'^"[\w.-]+( [\w.-]+)+"$')
 
 
 def compare(a: tuple[list[str], list[tuple]], b: tuple[list[str], list[tuple]],
@@ -353,10 +354,18 @@ def compare(a: tuple[list[str], list[tuple]], b: tuple[list[str], list[tuple]],
         return collections.Counter(tuple(None if v is None else _RUN_SPECIFIC.sub("*", v)
                                          for v in row) for row in rows)
 
+    def unordered(rows: list[tuple]) -> collections.Counter[tuple]:
+        return collections.Counter(tuple(
+            v if v is None or not _CODE_LIST.match(v) else " ".join(sorted(v[1:-1].split()))
+            for v in row) for row in rows)
+
     only_a, only_b = ca - cb, cb - ca
     EXAMPLES[label] = [next(iter(only_a), None), next(iter(only_b), None)]
     if norm(a[1]) == norm(b[1]):
         return f"equal up to generation times / analysis run ids ({sum(only_a.values())} rows)"
+    if unordered(a[1]) == unordered(b[1]):
+        return (f"equal up to the order inside a GROUP_CONCAT list ({sum(only_a.values())} "
+                "rows)")
     return f"DIFFER: {sum(only_a.values())} rows only embedded, {sum(only_b.values())} only remote"
 
 
@@ -515,10 +524,26 @@ def lookup_path(endpoint: str, tail: str = "") -> str:
             f'return string.format("%%%02X", string.byte(c)) end) .. "{after}"')
 
 
-def maillage_server(store: str, workers: int, **env: str) -> Server:
+#: ``maillage serve`` whose listening socket says IPPROTO_TCP, so that asyncio sets TCP_NODELAY
+#: on the connections it accepts (uvicorn's own socket says 0: Nagle then holds the body of
+#: every keep-alive answer until the client's delayed ACK, 40 ms later)
+NODELAY_SERVE = r"""
+import socket, sys, uvicorn
+bind = uvicorn.Config.bind_socket
+def bind_tcp(self):
+    sock = bind(self)
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+uvicorn.Config.bind_socket = bind_tcp
+from maillage.graph.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def maillage_server(store: str, workers: int, nodelay: bool = False, **env: str) -> Server:
     port = free_port()
-    return Server("maillage", [str(BIN / "maillage"), "serve", "--store", store, "--port",
-                               str(port), "--workers", str(workers), "--log-level", "warning"],
+    head = [sys.executable, "-c", NODELAY_SERVE] if nodelay else [str(BIN / "maillage")]
+    return Server("maillage", [*head, "serve", "--store", store, "--port", str(port),
+                               "--workers", str(workers), "--log-level", "warning"],
                   f"http://127.0.0.1:{port}", "/healthz", env=child_env(**env))
 
 
@@ -543,9 +568,12 @@ def endpoint(embedded: str, engine: Engine, copy: Path, iris: list[str], work: P
     }
     servers = {
         "native": native_server(copy),
-        "embedded": maillage_server(embedded, args.workers),
-        "remote TTL 0": maillage_server(engine.url, args.workers),
-        "remote TTL 5": maillage_server(engine.url, args.workers, MAILLAGE_STORE_GRAPHS_TTL="5"),
+        "embedded": maillage_server(embedded, args.workers, nodelay=True),
+        "remote TTL 0": maillage_server(engine.url, args.workers, nodelay=True),
+        "remote TTL 5": maillage_server(engine.url, args.workers, nodelay=True,
+                                        MAILLAGE_STORE_GRAPHS_TTL="5"),
+        "embedded, as committed": maillage_server(embedded, args.workers),
+        "remote TTL 0, as committed": maillage_server(engine.url, args.workers),
     }
     #: (measure, server, script)
     plan = [("point", "native", "native"), ("point", "embedded", "point"),
@@ -553,7 +581,9 @@ def endpoint(embedded: str, engine: Engine, copy: Path, iris: list[str], work: P
             ("point (job threads)", "remote TTL 5", "point-threads"),
             ("point (job threads)", "embedded", "point-threads"),
             ("pages", "embedded", "pages"), ("pages", "remote TTL 0", "pages"),
-            ("pages", "remote TTL 5", "pages")]
+            ("pages", "remote TTL 5", "pages"),
+            ("point", "embedded, as committed", "point"),
+            ("point", "remote TTL 0, as committed", "point")]
     results: dict[str, Any] = {f"{m} | {s}": [] for m, s, _ in plan}
     engine_cost: dict[str, list[float]] = {k: [] for k in results if "remote" in k}
     try:
@@ -697,8 +727,7 @@ def md_ingest(r: dict[str, Any]) -> list[str]:
 
     lines += [
         "",
-        (f"Data at the end: {quads:,} quads (the embedded store's `maillage dump`; the remote "
-         f"dump has {rem['dump_lines']:,} lines). {r['ingest']['counts_check']}"),
+        (f"Data at the end: {quads:,} quads. {r['ingest']['counts_check']}"),
         "",
         f"References on the same {quads:,} quads (N-Quads of the embedded store after the four steps):",
         "",
@@ -711,7 +740,9 @@ def md_ingest(r: dict[str, Any]) -> list[str]:
         f"- the same with Oxigraph's `?no_transaction` (its bulk loader): {http(bulk)}.",
         "",
         ("Where the remote steps spend their time (the backend's phases, timed inside the CLI "
-         "process; seconds and calls; \"to headers\" = until the engine's answer starts):"),
+         "process; seconds and calls; \"to headers\" = until the engine's answer starts; the "
+         "SPARQL Update column includes the lock's heartbeat updates, sent every 20 s from "
+         "another thread, so it overlaps the others):"),
         "",
         "| step | " + " | ".join(k for k in PHASES) + " |",
         "|---|" + "---:|" * len(PHASES),
@@ -752,7 +783,8 @@ def md_reads(r: dict[str, Any]) -> list[str]:
         f"| **sum** | | | {_ms(total_e)} | {_ms(total_r)} | **{total_r / total_e:.2f}×** | | |",
         "",
         (f"Named-graph listing (`{LISTING}`, sent before every query when "
-         f"`MAILLAGE_STORE_GRAPHS_TTL=0`): {_ms(lat['listing_s'])} per fetch (median of 200), "
+         f"`MAILLAGE_STORE_GRAPHS_TTL=0`), through the backend, on the ingested engine of "
+         f"this run: {_ms(lat['listing_s'])} per fetch (median of 200), "
          f"{lat['graphs']} graphs, each then sent twice with the query (`default-graph-uri` "
          "and `named-graph-uri`)."),
         "",
@@ -785,9 +817,15 @@ def md_endpoint(r: dict[str, Any]) -> list[str]:
         "",
         (f"wrk 2 threads, {CONNECTIONS} connections, {r['args']['duration']} s per measure, "
          f"{r['args']['rounds']} rounds, servers alternated; medians. Native = `oxigraph "
-         "serve-read-only --union-default-graph` on a copy of the embedded store. *job threads*: "
-         "the same lookup with `FILTER(true)` added, which makes the server run it on its job "
-         "threads instead of on the event loop."),
+         "serve-read-only --union-default-graph` on a copy of the embedded store. The "
+         "`maillage serve` rows are measured with one change, so that they compare the "
+         "backends: the listening socket is re-created with protocol IPPROTO_TCP (wrapper "
+         "`NODELAY_SERVE` in the script), so that asyncio sets TCP_NODELAY on the connections; "
+         "*as committed* rows run `maillage serve` unchanged, where every keep-alive answer "
+         "waits ≈ 40 ms (Nagle's algorithm against the client's delayed ACK: uvicorn's socket "
+         "says protocol 0, and asyncio only sets TCP_NODELAY for IPPROTO_TCP sockets). *job "
+         "threads*: the same lookup with `FILTER(true)` added, which makes the server run it on "
+         "its job threads instead of on the event loop."),
         "",
         "| measure | server | requests / s | / native | / embedded | p50 / p99 (last round) | non-2xx | engine CPU per request |",
         "|---|---|---:|---:|---:|---|---:|---:|",
@@ -826,15 +864,23 @@ def md_endpoint(r: dict[str, Any]) -> list[str]:
 def md_fault(r: dict[str, Any]) -> list[str]:
     f, rec = r["fault"], r["recovery"]
     ok = f["outcome"] == "equal"
+    first = r.get("first_recovery")
     return [
         "### 4. Engine killed: recovery, and a query during the outage",
         "",
-        (f"After the measures above (the engine had served reads only since the imports), the "
-         f"engine was killed (SIGKILL) and restarted: {rec['wal_mb']:,} MB of RocksDB write-ahead "
-         f"log to replay, answering again after **{rec['restart_s']:.1f} s**. "
-         f"{rec['counts_check']}"),
+        *([(f"The ingested engine, killed (SIGKILL) after the imports with "
+            f"{first['wal_mb']:,} MB of RocksDB write-ahead log on disk (the log of every write "
+            f"since it started), answered again {first['restart_s']:.1f} s after its restart "
+            f"(load average {first['run_machine_load'][0]}). {first['counts_check']}"), ""]
+          if first else []),
+        (f"At the end of this run (the engine had served reads only since its last start), "
+         f"it was killed again (SIGKILL) and restarted: {rec['wal_mb']:,} MB of RocksDB "
+         "write-ahead log to replay, "
+         + (f"answering again after **{rec['restart_s']:.1f} s**. {rec['counts_check']}"
+            if "restart_s" in rec else f"**{rec['failed']}**.")),
         "",
-        (f"Then killed again (SIGKILL) and restarted on the same port and location "
+        (f"Retries: the engine serving the copy (no pending log) killed (SIGKILL) and restarted "
+         f"on the same port and location "
          f"{f['restart_started_s']:.2f} s later (answering again {f['engine_ready_s']:.2f} s after "
          f"the kill); `{f['query']}` started {f['query_started_after_kill_s'] * 1000:.0f} ms after the "
          f"kill with `MAILLAGE_STORE_RETRIES=5` (backoff 0.25 s × 2^n): "
@@ -852,12 +898,16 @@ def markdown(r: dict[str, Any]) -> str:
         "## Remote store",
         "",
         (f"Run of `bench/bench_remote.py --scale {a['scale']}` on {m['date']}: {m['cores']} cores "
-         f"({m['cpu']}), shared with other jobs, {m['ram_gb']} GB RAM; load average "
+         f"({m['cpu']}), shared with other jobs, {m['ram_gb']} GB RAM; Python {m['python']}, "
+         f"pyoxigraph {m['pyoxigraph']}, CLI {m['oxigraph']} (`oxigraph serve --location DIR`, "
+         f"on disk), httpx {m['httpx']}, {m['wrk']}. Load average "
          f"{', '.join(map(str, m['load_start']))} at the start, "
-         f"{', '.join(map(str, r['load_end']))} at the end; Python {m['python']}, pyoxigraph "
-         f"{m['pyoxigraph']}, CLI {m['oxigraph']} (`oxigraph serve --location DIR`, on disk), "
-         f"httpx {m['httpx']}, {m['wrk']}. Whole run {r['elapsed_s'] / 60:.1f} min. Wall times "
-         "on a loaded shared machine are pessimistic; CPU seconds are given too."),
+         f"{', '.join(map(str, r['load_end']))} at the end ({r['elapsed_s'] / 60:.1f} min)"
+         + (f"; section 1 and its references come from an earlier run on the same day "
+            f"(load average {', '.join(map(str, r['ingest_machine']['load_start']))} at its "
+            "start) whose stores this one reused (`--reuse-ingest`)" if "ingest_machine" in r
+            else "") + ". Wall times on a shared machine are pessimistic; CPU seconds are "
+         "given too."),
         "",
         (f"Input: labelled synthetic SIRENE stock (`maillage synth --structures "
          f"{SCALES[a['scale']]:,} --seed {SEED}`), the real reference graph and curated "
@@ -905,7 +955,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     t_start = time.perf_counter()
     work = args.work
-    for sub in ("embedded", "remote", "ref", "copy", "endpoint"):
+    saved = work / f"ingest-{args.scale}.json"
+    stale = ("ref", "copy", "copy-engine", "endpoint")
+    for sub in stale if args.reuse_ingest else ("embedded", "remote", *stale):
         shutil.rmtree(work / sub, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"machine": machine(), "args": {
@@ -914,32 +966,51 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     synth = synth_inputs(args.scale)
     embedded = str(work / "embedded" / "store")
     engine = Engine(work / "remote" / "engine", work / "remote-engine.log")
-    (work / "remote").mkdir(parents=True)
-    engine.start()
+    if args.reuse_ingest:  # the stores and figures of section 1 from a previous --keep run
+        first = json.loads(saved.read_text())
+        result.update({k: first[k] for k in ("ingest", "references", "listing_costs")})
+        result["ingest_machine"] = first["machine"]
+        wal = sum(p.stat().st_size for p in engine.location.glob("*.log")) / 2**20
+        result["resume_restart"] = {"wal_mb": round(wal),
+                                    "restart_s": round(engine.start(args.recovery_limit), 2)}
+        print(f"resumed: engine restarted {result['resume_restart']}", flush=True)
+    else:
+        (work / "remote").mkdir(parents=True)
+        engine.start()
     try:
-        print("== 1. ingest, embedded", flush=True)
-        ingest_e = ingest(embedded, synth, work / "embedded", None)
-        print("== 1. ingest, remote", flush=True)
-        ingest_r = ingest(engine.url, synth, work / "remote", engine)
-        result["listing_costs"] = listing_costs({"ingested engine": engine.url})
-        counts_e = graph_counts(open_store(settings_for(embedded)))
-        result["ingest"] = {"embedded": ingest_e, "remote": ingest_r,
-                            "counts_check": counts_check(counts_e, engine.url)}
-        print(result["ingest"]["counts_check"], flush=True)
-        print("== references", flush=True)
-        result["references"] = references(work / "embedded" / "store.nq", work / "ref")
-        for f in (work / "embedded" / "store.nq", work / "remote" / "store.nq"):
-            f.unlink(missing_ok=True)
+        if not args.reuse_ingest:
+            print("== 1. ingest, embedded", flush=True)
+            ingest_e = ingest(embedded, synth, work / "embedded", None)
+            print("== 1. ingest, remote", flush=True)
+            ingest_r = ingest(engine.url, synth, work / "remote", engine)
+            result["listing_costs"] = listing_costs({"ingested engine": engine.url})
+            counts_e = graph_counts(open_store(settings_for(embedded)))
+            result["ingest"] = {"embedded": ingest_e, "remote": ingest_r,
+                                "counts_check": counts_check(counts_e, engine.url)}
+            print(result["ingest"]["counts_check"], flush=True)
+            print("== references", flush=True)
+            result["references"] = references(work / "embedded" / "store.nq", work / "ref")
+            for f in (work / "embedded" / "store.nq", work / "remote" / "store.nq"):
+                f.unlink(missing_ok=True)
+            saved.write_text(json.dumps({k: result[k] for k in (
+                "machine", "ingest", "references", "listing_costs")}, indent=1))
+        else:
+            counts_e = graph_counts(open_store(settings_for(embedded)))
+            result["resume_restart"]["counts_check"] = counts_check(counts_e, engine.url)
 
         store_dir = Path(embedded)
         copy = work / "copy"
         Store.read_only(str(store_dir / os.readlink(store_dir / "current"))).backup(str(copy))
-        copy_engine = Engine(copy, work / "copy-engine.log")
+        copy_engine = Engine(work / "copy-engine", work / "copy-engine.log")
+        shutil.copytree(copy, copy_engine.location)
         copy_engine.start()
         try:
             print("== 2. reads", flush=True)
             result["reads"] = reads(embedded, engine.url, copy_engine.url, args.rounds)
             result["listing_costs"].update(listing_costs({"engine on a copy": copy_engine.url}))
+            print("== 4. fault (engine on a copy)", flush=True)
+            result["fault"] = fault(copy_engine, embedded)
+            print(f"  {result['fault']}", flush=True)
         finally:
             copy_engine.stop()
         iris = sample_structures(embedded, 2000)
@@ -951,13 +1022,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("== 4. crash recovery", flush=True)
         engine.stop(signal.SIGKILL)
         wal = sum(p.stat().st_size for p in engine.location.glob("*.log")) / 2**20
-        result["recovery"] = {"wal_mb": round(wal), "restart_s": round(engine.start(3600), 2),
-                              "counts_check": counts_check(counts_e, engine.url)}
+        result["recovery"] = {"wal_mb": round(wal)}
+        try:
+            result["recovery"]["restart_s"] = round(engine.start(args.recovery_limit), 2)
+            result["recovery"]["counts_check"] = counts_check(counts_e, engine.url)
+            result["listing_costs"].update(
+                listing_costs({"ingested engine, restarted": engine.url}))
+        except RuntimeError as exc:
+            result["recovery"]["failed"] = f"not answering after {args.recovery_limit} s: {exc}"
         print(f"  {result['recovery']}", flush=True)
-        result["listing_costs"].update(listing_costs({"ingested engine, restarted": engine.url}))
-        print("== 4. fault", flush=True)
-        result["fault"] = fault(engine, embedded)
-        print(f"  {result['fault']}", flush=True)
     finally:
         engine.stop()
     result["disk_mb"] = {
@@ -966,14 +1039,73 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "engine": round(sum(p.stat().st_size for p in engine.location.rglob("*")
                             if p.is_file()) / 2**20)}
     if not args.keep:
-        for sub in ("embedded", "remote", "ref", "copy"):
+        for sub in ("embedded", "remote", "ref", "copy", "copy-engine"):
             shutil.rmtree(work / sub, ignore_errors=True)
     result["load_end"] = [round(x, 1) for x in os.getloadavg()]
     result["elapsed_s"] = time.perf_counter() - t_start
     return result
 
 
-ANALYSIS = ""
+ANALYSIS = """### What limits the remote backend
+
+**Ingest.** The commit, not Maillage's own work: the remote steps spend 82 CPU-seconds in
+the CLI process (59 embedded) but 847 in the engine. Each replaced or new graph is uploaded to
+a staging graph with a Graph Store PUT, which Oxigraph runs as one transaction (121 s for the
+1.89 M-triple SIRENE graph), then moved into place by `MOVE` inside the commit's single SPARQL
+Update: Oxigraph copies every quad into the target and deletes it from the staging graph in one
+in-memory transaction — the rest of that commit, 244 s (with the local N-Triples dump of the
+staged graph), and an 8.1 GB engine peak. The engine loads the
+same 2.0 M quads in 53.9 s with one transactional POST and in 10.7 s with `?no_transaction`.
+`import curated` (1,276 triples of curated data) takes 469 s instead of 1.7 s: inside its
+write block, lookups that name no graph (`filiere_domains` in `graph/ingest/csv_import.py`,
+`CommuneTable.from_store` in `graph/ingest/locate.py`) make `RemoteGraphWriter._materialize_for`
+stage every graph of the engine, the SIRENE graph included (7 Graph Store GETs, 27 s), and a
+staged graph counts as replaced, so the commit uploads all 11 graphs again (105 s) and moves
+them (the rest of the commit, 335 s), although only the four import graphs changed; engine
+peak 10.5 GB. The
+engine's write-ahead log reached 7.5 GB (recovery after a kill: section 4).
+
+**Reads.** Every remote read names its dataset (the 12 live graphs as `default-graph-uri`
+and `named-graph-uri`). Measured separately on the engine serving the copy: the same
+inlined queries take 15.3–16.2 s (`panorama_domaines`) and 5.9–6.2 s (`zones_blanches_epci`)
+with the graph list, 17.4 s and 5.9 s with `default-graph-uri` alone, but 1.9 s and 0.7 s with
+Oxigraph's `union-default-graph`: Oxigraph evaluates each pattern over the list of graphs
+instead of its union index, so aggregations are 2.7–4.3× slower than embedded. Selective
+queries are faster remotely (`fiche_structure` 9.9 ms against 1,124 ms): the remote backend
+inlines the parameters into the query text (`inline_values`), the embedded store passes them
+as pyoxigraph `substitutions`, which its planner does not use to pick an index; measured
+separately on the embedded store, `fiche_structure` takes 1.0–1.2 s with substitutions and
+2–3 ms with the same values inlined (`panorama_domaines` and `zones_blanches_epci` do not
+change). `synergies_classement` is not in the table: at this scale it took 141 s on the
+embedded store and did not answer within 120 s on the remote one (measured separately).
+The only row difference between the backends is the order of the commune codes inside the
+`GROUP_CONCAT` of `acteurs_filiere_territoire` (3 rows), which the query leaves unspecified.
+
+**Endpoint.** A point lookup costs the remote backend one engine round trip (≈ 0.4 ms on the
+engine, 358 µs of its CPU) plus, with `MAILLAGE_STORE_GRAPHS_TTL=0`, the named-graph listing
+(a second round trip): 1.6× fewer lookups per second than with a 5 s TTL. The listing costs
+0.4–0.5 ms on an engine that was restarted or loaded from files, but 6.0 ms on the engine that
+had just run the imports (its memtables hold the deletions of every `MOVE`; 10.6 ms in a
+`--scale small` run): on such an engine, that `--scale small` run of this script measured 154
+lookups/s with TTL 0 against 1,246/s with TTL 5 (11.5 ms against 0.48 ms of engine CPU per
+lookup).
+An HTML resource page makes ≈ 22.6 engine requests (one `quads_for_pattern` per label or
+value shown, 20.5 of them `GRAPH ?g { <s> <p> ?o }`), so pages run at 0.13× embedded whatever
+the TTL (those pattern reads do not use the graph list). Lookups and warm pages run on the
+server's event loop (`bounded`); with the remote backend this blocks the loop for the engine
+round trip, which did not cost throughput here (the job-thread variant was slower) but would
+stall every request of the worker, `/healthz` included, if the engine hangs (up to
+`MAILLAGE_STORE_TIMEOUT`, 600 s). As committed, `maillage serve` answers every keep-alive
+request in ≈ 44 ms whatever the backend (the *as committed* rows): the switch from uvloop to
+asyncio's loop lost TCP_NODELAY (uvloop sets it on every TCP connection; asyncio only on
+sockets whose protocol is IPPROTO_TCP, and uvicorn's listening socket says 0).
+
+**Engine recovery.** Oxigraph replays its write-ahead log when it restarts after a kill:
+5.4 s for the 7.5 GB left by the imports here, 10.4 s for the 455 MB of a `--scale small` run
+(40.6 s in another one under a load average of 10), 0.1 s once replayed. The retry budget of
+`MAILLAGE_STORE_RETRIES=5` is 7.75 s (0.25 s × (1 + 2 + 4 + 8 + 16)); the default 4 retries
+give 3.75 s.
+"""
 
 
 def main() -> None:
@@ -984,6 +1116,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-remote")
     parser.add_argument("--keep", action="store_true", help="Keep the stores and engines.")
+    parser.add_argument("--reuse-ingest", action="store_true",
+                        help="Skip section 1: reuse the stores and figures a --keep run left.")
+    parser.add_argument("--recovery-limit", type=float, default=900,
+                        help="Longest wait for the killed engine's recovery, seconds.")
     parser.add_argument("--no-write", action="store_true", help="Do not touch BENCHMARKS.md.")
     parser.add_argument("--report-only", action="store_true",
                         help="Rewrite the section from WORK/results-SCALE.json without running.")

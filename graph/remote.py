@@ -474,9 +474,11 @@ class RemoteGraphWriter:
         self.remote_graphs = set() if fresh else set(remote.live_graphs(fresh=True))
         self.full: set[Any] = set()  # graphs whose whole new content is staged
         self.partial: set[Any] = set()  # graphs of which only additions are staged
+        self.written: set[Any] = set()  # graphs this block changed (only these are sent)
 
     # ------------------------------------------------------------------ bookkeeping
     def _touch(self, graph: Any) -> None:
+        self.written.add(graph)
         if graph not in self.full:
             self.partial.add(graph)
 
@@ -497,15 +499,15 @@ class RemoteGraphWriter:
         self.full.add(graph)
         self.partial.discard(graph)
 
-    def _materialize_for(self, sparql: str) -> None:
+    def _materialize_for(self, sparql: str, *, writes: bool = False) -> None:
         iris, any_graph = graph_iris(sparql)
+        graphs = [NamedNode(iri) for iri in iris]
         if any_graph or not iris:
-            for g in list(self.remote_graphs):
-                self._materialize(g)
-            for g in list(self.partial):
-                self._materialize(g)
-        for iri in iris:
-            self._materialize(NamedNode(iri))
+            graphs += list(self.remote_graphs) + list(self.partial)
+        for g in graphs:
+            self._materialize(g)
+            if writes:  # fetched for reading only, a graph is not sent back at the commit
+                self.written.add(g)
 
     # ------------------------------------------------------------------ writer API
     def add_quads(self, quads: Iterable[Quad]) -> None:
@@ -530,6 +532,7 @@ class RemoteGraphWriter:
     def drop_graph(self, graph: NamedNode) -> None:
         if self.stage.contains_named_graph(graph):
             self.stage.remove_graph(graph)
+        self.written.add(graph)
         self.full.add(graph)
         self.partial.discard(graph)
 
@@ -545,7 +548,7 @@ class RemoteGraphWriter:
 
     def update(self, sparql: str) -> None:
         """Run an update on the staged graphs (the graphs it names are fetched first)."""
-        self._materialize_for(sparql)
+        self._materialize_for(sparql, writes=True)
         self.stage.update(sparql)
 
     def query(self, sparql: str, **kwargs: Any) -> Any:
@@ -560,7 +563,7 @@ class RemoteGraphWriter:
     def commit(self, scratch: Path) -> None:
         """Send every staged graph, then switch them all in one SPARQL Update request."""
         txid = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
-        touched = sorted(self.full | self.partial, key=str)
+        touched = sorted(self.written, key=str)
         ops: list[str] = []
         staged: list[NamedNode] = []
         if self.fresh:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 
 import typer
 
@@ -76,6 +77,9 @@ def run_server(settings: Settings, host: str, port: int, log_level: str = "info"
     )
     try:
         sock = config.bind_socket()
+        # asyncio sets TCP_NODELAY only on sockets made with IPPROTO_TCP; without it Nagle and
+        # delayed ACKs hold every keep-alive answer ~40 ms (bench/bench_remote.py)
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         raise ConfigError(f"cannot listen on {host}:{port}",
                           hint="is another server running there? choose --port") from exc
