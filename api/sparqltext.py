@@ -18,15 +18,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-_TOKEN = re.compile(
-    r'''(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\''''
-    r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')'''
-    r"""|(?P<comment>\#[^\n]*)"""
-    r"""|(?P<iri><[^<>"{}|^`\\\s]*>)"""
-    r"""|(?P<open>\{)|(?P<close>\})|(?P<semi>;)|(?P<var>[?$]\w+)"""
-    r"""|(?P<word>[A-Za-z_][\w\-]*(?::[\w\-.]*)?)""",
-    re.DOTALL,
-)
+from maillage.graph.sparqltext import POSITION as _POSITION
+from maillage.graph.sparqltext import TOKEN as _TOKEN
+from maillage.graph.sparqltext import has_from
 
 
 @dataclass(frozen=True)
@@ -47,7 +41,7 @@ def top_level_tokens(text: str) -> Iterator[Token]:
     depth = 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or ""
-        if kind in ("string", "comment", "var"):
+        if kind in ("string", "comment", "var", "lparen", "rparen"):
             continue
         if kind == "open":
             depth += 1
@@ -72,9 +66,7 @@ def has_dataset_clause(query: str) -> bool:
     >>> has_dataset_clause("PREFIX from: <http://x/> SELECT ?from WHERE { ?s from:p ?from }")
     False
     """
-    if "from" not in query.lower():
-        return False
-    return any(t.kind == "word" and t.text == "FROM" for t in top_level_tokens(query))
+    return has_from(query)
 
 
 def uses_service(query: str) -> bool:
@@ -129,8 +121,6 @@ def add_using(update: str, default_graphs: list[str], named_graphs: list[str]) -
         update = update[:offset] + clause + update[offset:]
     return update
 
-
-_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
 def error_position(message: str) -> tuple[int | None, int | None]:

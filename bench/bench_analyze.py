@@ -197,13 +197,10 @@ def markdown(results: list[dict]) -> str:
 
 def update_benchmarks(section: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     """Replace (or append) the Analysis section, keeping every other section."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    from report import replace_section
+
+    inner = section.strip().removeprefix(START).removesuffix(END)  # the section has its markers
+    replace_section(path, START, END, inner, head="# Benchmarks\n")
 
 
 def main() -> None:

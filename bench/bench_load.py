@@ -928,15 +928,9 @@ def markdown(meta: dict[str, Any], phases: dict[str, dict[str, Any]],
 
 def write_section(text: str, path: Path | None = None) -> None:
     """Replace the block between the markers of RELIABILITY.md (create the file if needed)."""
-    path = path or ROOT / "RELIABILITY.md"
-    current = path.read_text() if path.exists() else f"{TITLE}\n\n{INTRO}"
-    block = f"{START}\n{text.rstrip()}\n{END}"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        current = before + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current)
+    from report import replace_section
+
+    replace_section(path or ROOT / "RELIABILITY.md", START, END, text, head=f"{TITLE}\n\n{INTRO}")
 
 
 def failures_of(phases: dict[str, dict[str, Any]]) -> list[str]:

@@ -926,15 +926,9 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{text.rstrip()}\n{END}"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        current = before + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current, encoding="utf-8")
+    from report import replace_section
+
+    replace_section(ROOT / "BENCHMARKS.md", START, END, text, head="# Benchmarks\n")
 
 
 # ----------------------------------------------------------------------------- main

@@ -404,11 +404,14 @@ class RemoteOxigraph:
                        DefaultGraph() if isinstance(graph_name, DefaultGraph)
                        else (row["g"] if graph_name is None else graph_name))
 
-    def __len__(self) -> int:
-        live = self.live_graphs()
+    def count(self, graphs: list[NamedNode] | None = None) -> int:
+        """Quads in ``graphs`` (default: every live graph)."""
         rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {},
-                            self._dataset([], live))
+                            self._dataset([], self.live_graphs() if graphs is None else graphs))
         return int(next(iter(rows))["n"].value)  # type: ignore[index]
+
+    def __len__(self) -> int:
+        return self.count()
 
     def graph_reader(self, graph: NamedNode | DefaultGraph) -> IO[bytes] | None:
         """A graph as a streamed N-Triples body (Graph Store GET), or None if it does not exist."""
@@ -784,6 +787,10 @@ class RemoteStore:
             writer = RemoteGraphWriter(self.oxigraph, scratch / "stage", fresh=fresh)
             yield writer
             writer.commit(scratch)
+        except OSError as exc:  # the local stage on a full disk: nothing was sent
+            raise StoreError(f"cannot stage the write in {scratch}: {exc}",
+                             hint="free disk space (or set TMPDIR elsewhere), then run the "
+                                  "command again; the store is unchanged") from exc
         finally:
             if writer is not None:
                 writer.stage = None  # type: ignore[assignment]  # close RocksDB before removal
@@ -814,10 +821,8 @@ class RemoteStore:
         return list(self.oxigraph.live_graphs(fresh=True))
 
     def count(self, graph: NamedNode | None = None) -> int:
-        graphs = [graph] if graph is not None else self.oxigraph.live_graphs(fresh=True)
-        rows = self.oxigraph._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {},
-                                     self.oxigraph._dataset([], graphs))
-        return int(next(iter(rows))["n"].value)  # type: ignore[index]
+        return self.oxigraph.count([graph] if graph is not None
+                                   else self.oxigraph.live_graphs(fresh=True))
 
     def dump(self, output: IO[bytes] | str | Path, format: RdfFormat, *,
              graph: NamedNode | None = None) -> None:

@@ -36,7 +36,7 @@ _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 
 def _term_text(term: object) -> str:
     if not isinstance(term, (NamedNode, Literal)):
-        raise ValueError(f"only IRIs and literals can be bound, not {term!r}")
+        raise TypeError(f"only IRIs and literals can be bound, not {term!r}")
     return str(term)
 
 
@@ -49,18 +49,29 @@ def where_groups(text: str) -> list[tuple[int, int, int]]:
     >>> [o for _, o, _ in where_groups(q)]
     [9, 23]
     """
-    tokens = [(m.lastgroup or "", m.group(), m.start()) for m in TOKEN.finditer(text)]
-    tokens = [t for t in tokens if t[0] not in ("string", "comment")]
+    return _groups(_tokens(text))
+
+
+Tok = tuple[str, str, int, int]  # kind, text, start, end
+
+
+def _tokens(text: str) -> list[Tok]:
+    """The tokens of a text, strings and comments left out."""
+    return [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)
+            if m.lastgroup not in ("string", "comment")]
+
+
+def _groups(tokens: list[Tok]) -> list[tuple[int, int, int]]:
     # matching braces
     match: dict[int, int] = {}
     stack: list[int] = []
-    for i, (kind, _, _) in enumerate(tokens):
+    for i, (kind, *_) in enumerate(tokens):
         if kind == "open":
             stack.append(i)
         elif kind == "close" and stack:
             match[stack.pop()] = i
     groups = []
-    for i, (kind, value, start) in enumerate(tokens):
+    for i, (kind, value, start, _) in enumerate(tokens):
         if kind != "word" or value.upper() not in _FORMS:
             continue
         form = value.upper()
@@ -68,7 +79,7 @@ def where_groups(text: str) -> list[tuple[int, int, int]]:
         if form == "CONSTRUCT" and j < len(tokens) and tokens[j][0] == "open":
             j = match.get(j, j) + 1  # skip the template
         while j < len(tokens):
-            k, v, _ = tokens[j]
+            k, v, *_ = tokens[j]
             if k == "lparen":
                 parens += 1
             elif k == "rparen":
@@ -100,14 +111,15 @@ def inline_values(text: str, bindings: Mapping[str, object]) -> str:
     if not bindings:
         return text
     values = {name: _term_text(term) for name, term in bindings.items()}
-    tokens = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
-    tokens = [t for t in tokens if t[0] not in ("string", "comment")]
+    tokens = _tokens(text)
     # where each BIND(… AS ?v) assigns a parameter: its closing parenthesis and brace depth
     binds: list[tuple[str, int, int]] = []  # (name, offset after ')', brace depth)
     parens: list[bool] = []  # for each open '(': is it a BIND's?
+    depth_at: dict[int, int] = {}  # offset of each '{' -> brace depth outside it
     depth = 0
-    for i, (kind, value, _, end) in enumerate(tokens):
+    for i, (kind, _, start, end) in enumerate(tokens):
         if kind == "open":
+            depth_at[start] = depth
             depth += 1
         elif kind == "close":
             depth -= 1
@@ -118,21 +130,13 @@ def inline_values(text: str, bindings: Mapping[str, object]) -> str:
             if (was_bind and i >= 2 and tokens[i - 1][0] == "var"
                     and tokens[i - 2][1].upper() == "AS" and tokens[i - 1][1][1:] in values):
                 binds.append((tokens[i - 1][1][1:], end, depth))
-    depth_at = {}
-    depth = 0
-    for kind, _, start, _ in tokens:
-        if kind == "open":
-            depth_at[start] = depth  # depth outside the brace
-            depth += 1
-        elif kind == "close":
-            depth -= 1
     inserts: list[tuple[int, str]] = []
-    for form_start, open_, close in where_groups(text):
+    for form_start, open_, close in _groups(tokens):
         projection, inner = text[form_start:open_], text[open_ + 1:close]
         level = depth_at.get(open_, 0) + 1
         assigned_here = {n for n, at, d in binds if open_ < at <= close and d == level}
         assigned_here |= {n for n in values  # `(expr AS ?v)` in the projection computes ?v
-                          if re.search(rf"\bAS\s+[?$]{re.escape(n)}\b", projection, re.I)}
+                          if re.search(rf"\bAS\s+[?$]{re.escape(n)}\b", projection, re.IGNORECASE)}
         used = [n for n in values if n not in assigned_here
                 and re.search(rf"[?$]{re.escape(n)}\b", projection + " " + inner)]
         if used:
@@ -203,7 +207,7 @@ def has_relative_iri(text: str) -> bool:
                for m in TOKEN.finditer(text))
 
 
-_POSITION = re.compile(r"error at (\d+):(\d+)")
+POSITION = re.compile(r"error at (\d+):(\d+)")  # where a parser message (Oxigraph) points
 
 
 def shift_error_lines(message: str, lines: int) -> str:
@@ -214,5 +218,5 @@ def shift_error_lines(message: str, lines: int) -> str:
     """
     if not lines:
         return message
-    return _POSITION.sub(lambda m: f"error at {max(1, int(m.group(1)) - lines)}:{m.group(2)}",
+    return POSITION.sub(lambda m: f"error at {max(1, int(m.group(1)) - lines)}:{m.group(2)}",
                          message, count=1)

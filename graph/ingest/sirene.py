@@ -396,24 +396,17 @@ def replace_graph_from_files(store: MaillageStore, graph: NamedNode, nquads: lis
     old = store.count(graph) if graph in store.named_graphs() else 0
     rest = store.count() - old if old else 0
     fresh = store.path is not None and old > 20_000 and old / DROP_RATE > rest / LOAD_RATE
-    try:
-        with store.writing(fresh=fresh) as w:
-            jobs: list[tuple[Path, RdfFormat, NamedNode | None]] = []
-            if fresh:
-                with _scratch_writes(scratch):
-                    jobs += _dump_others(store, graph, scratch)
-            else:
-                w.drop_graph(graph)
-            jobs += [(p, RdfFormat.N_QUADS, None) for p in nquads]
-            _parallel_load(w, jobs)
-            w.add_quads(description)
-    except OSError as exc:  # disk full, quota, file-size limit: the write block rolled back
-        where = getattr(store, "location", None) or store.path
-        raise StoreError(
-            f"cannot write the store at {where}: {_reason(exc)}",
-            hint="free disk space (or raise the quota or file-size limit), then run the import "
-                 "again; the store is unchanged",
-        ) from exc
+    # a failed write (disk full…) becomes a StoreError in store.writing, the store unchanged
+    with store.writing(fresh=fresh) as w:
+        jobs: list[tuple[Path, RdfFormat, NamedNode | None]] = []
+        if fresh:
+            with _scratch_writes(scratch):
+                jobs += _dump_others(store, graph, scratch)
+        else:
+            w.drop_graph(graph)
+        jobs += [(p, RdfFormat.N_QUADS, None) for p in nquads]
+        _parallel_load(w, jobs)
+        w.add_quads(description)
 
 
 @contextmanager
